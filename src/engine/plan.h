@@ -77,6 +77,8 @@ typedef struct axon__run {
     const axon__plan *plan;
     void **bufs;              /* per value index: data pointer */
     char *base;               /* run arena */
+    void *ws;                 /* the current step's workspace (64-aligned),
+                                 set by the executor before each step */
     int threads;
     char *err;
     size_t errlen;
