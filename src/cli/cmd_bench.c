@@ -1,0 +1,10 @@
+/*
+ * `axon bench` (being written).
+ */
+#include "cli.h"
+
+int axon_cli_bench(int argc, char **argv)
+{
+    (void)argc;
+    return axon_cli_fail(argv[0], "not implemented yet");
+}
