@@ -18,14 +18,14 @@ static struct test_case test_cases[512];
 static int test_count;
 static int test_failed_checks;
 
-#define TEST(name)                                                           \
-    static void test_##name(void);                                           \
-    __attribute__((constructor)) static void register_##name(void)           \
+#define TEST(tname)                                                          \
+    static void test_##tname(void);                                          \
+    __attribute__((constructor)) static void register_##tname(void)          \
     {                                                                        \
-        test_cases[test_count].name = #name;                                 \
-        test_cases[test_count++].fn = test_##name;                           \
+        test_cases[test_count].name = #tname;                                \
+        test_cases[test_count++].fn = test_##tname;                          \
     }                                                                        \
-    static void test_##name(void)
+    static void test_##tname(void)
 
 #define CHECK(cond)                                                          \
     do {                                                                     \
