@@ -155,7 +155,8 @@ axon_err axon__graph_sort(axon__graph *g, char *err, size_t errlen)
      * nodes) and this keeps the original order among independent nodes. */
     int done = 0;
     char *placed = (char *)pending;
-    memset(placed, 0, (size_t)nn);
+    if (nn > 0)
+        memset(placed, 0, (size_t)nn);
     for (int progress = 1; progress && done < nn;) {
         progress = 0;
         for (int i = 0; i < nn; i++) {
