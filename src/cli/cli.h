@@ -10,7 +10,7 @@
  * the process exit status: 0 on success, 1 on failure (after printing one
  * line "axon: <cmd>: <reason>" to stderr with axon_cli_fail), 2 on a usage
  * error (same one-line format). The CLI uses only the public API
- * (include/axon/*.h), like curl's tool uses libcurl.
+ * (the headers in include/axon/), like curl's tool uses libcurl.
  *
  * To add a command: write cmd_<name>.c, declare its function below, add one
  * row to the table in main.c.
