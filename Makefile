@@ -12,11 +12,11 @@ build:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: build
+test: deps build
 	cd $(BUILD) && ctest --output-on-failure -j 2 $(CTEST_ARGS)
 
 asan:
-	$(MAKE) test BUILD=build-asan CMAKE_ARGS="-DAXON_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
+	$(MAKE) test BUILD=build-asan CMAKE_ARGS="-DAXON_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)"
 
 deps:
 	bash scripts/install-deps.sh
