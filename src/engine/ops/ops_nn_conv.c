@@ -1,0 +1,612 @@
+/*
+ * Reference Conv and ConvTranspose (float32, 1-3 spatial dims, groups,
+ * dilations, strides, pads, auto_pad).
+ *
+ * Conv lowers each (image, group, chunk of output positions) to im2col in
+ * the op's workspace followed by a register-blocked matrix product; 1x1
+ * stride-1 unpadded convs skip im2col and read the input directly. Chunking
+ * the output positions bounds the workspace (about 1 MiB) whatever the image
+ * size. ConvTranspose runs the transposed product (W^T x) into the workspace
+ * and scatters it back (col2im).
+ *
+ * Conv also honours the fusion attributes set by the graph passes, so that it
+ * stays the oracle for the oneDNN fast path: `axon_sum` (INT 1: input 3, of
+ * the output's shape, is added after the bias) and `axon_activation` (STRING,
+ * applied last; parameters in FLOAT `axon_alpha` / `axon_beta`).
+ */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "ops_nn_int.h"
+
+#define CHUNK_FLOATS (1 << 18) /* workspace target: 1 MiB of floats */
+#define TILE_M 16
+#define TILE_Q 128
+
+/* ---- fused activations ------------------------------------------------ */
+
+typedef enum {
+    ACT_NONE,
+    ACT_RELU,
+    ACT_LEAKY,
+    ACT_CLIP,
+    ACT_SIGMOID,
+    ACT_TANH,
+    ACT_HARDSWISH,
+    ACT_HARDSIGMOID
+} act_kind;
+
+static const struct {
+    const char *name;
+    act_kind kind;
+    float alpha, beta; /* defaults when axon_alpha / axon_beta are absent */
+} act_table[] = {
+    {"Relu", ACT_RELU, 0, 0},
+    {"LeakyRelu", ACT_LEAKY, 0.01f, 0},
+    {"Clip", ACT_CLIP, -FLT_MAX, FLT_MAX},
+    {"Sigmoid", ACT_SIGMOID, 0, 0},
+    {"Tanh", ACT_TANH, 0, 0},
+    {"HardSwish", ACT_HARDSWISH, 0, 0},
+    {"HardSigmoid", ACT_HARDSIGMOID, 0.2f, 0.5f},
+};
+
+typedef struct {
+    act_kind kind;
+    float alpha, beta;
+} act_spec;
+
+static axon_err act_parse(axon__opctx *c, act_spec *a)
+{
+    const char *name = axon__attr_string(c->node, "axon_activation", NULL);
+    a->kind = ACT_NONE;
+    a->alpha = a->beta = 0;
+    if (!name || !name[0])
+        return AXON_ERR_OK;
+    for (size_t i = 0; i < AXON_ARRAY_LEN(act_table); i++) {
+        if (strcmp(act_table[i].name, name) == 0) {
+            a->kind = act_table[i].kind;
+            a->alpha = axon__attr_float(c->node, "axon_alpha",
+                                        act_table[i].alpha);
+            a->beta = axon__attr_float(c->node, "axon_beta",
+                                       act_table[i].beta);
+            return AXON_ERR_OK;
+        }
+    }
+    return axon__kerr(c, AXON_ERR_UNSUPPORTED,
+                      "Conv: unknown fused activation '%s'", name);
+}
+
+static void act_apply(const act_spec *a, float *y, int64_t n)
+{
+    switch (a->kind) {
+    case ACT_NONE:
+        break;
+    case ACT_RELU:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = y[i] > 0 ? y[i] : 0;
+        break;
+    case ACT_LEAKY:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = y[i] >= 0 ? y[i] : y[i] * a->alpha;
+        break;
+    case ACT_CLIP:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = y[i] < a->alpha ? a->alpha : y[i] > a->beta ? a->beta : y[i];
+        break;
+    case ACT_SIGMOID:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = 1.0f / (1.0f + expf(-y[i]));
+        break;
+    case ACT_TANH:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = tanhf(y[i]);
+        break;
+    case ACT_HARDSWISH:
+        for (int64_t i = 0; i < n; i++) {
+            float t = y[i] / 6.0f + 0.5f;
+            t = t < 0 ? 0 : t > 1 ? 1 : t;
+            y[i] *= t;
+        }
+        break;
+    case ACT_HARDSIGMOID:
+        for (int64_t i = 0; i < n; i++) {
+            float t = a->alpha * y[i] + a->beta;
+            y[i] = t < 0 ? 0 : t > 1 ? 1 : t;
+        }
+        break;
+    }
+}
+
+/* ---- matrix product ------------------------------------------------------
+ * y[m][q] (+)= sum_k A(m,k) * b[k*ldb + q] for m in [m0,m1), q in [0,nq),
+ * with A(m,k) = a[m*as_m + k*as_k]. Rows go four at a time so each row of b
+ * is loaded once per four outputs. */
+static void gemm_tile(const float *a, int64_t as_m, int64_t as_k,
+                      const float *b, int64_t ldb, float *y, int64_t ldy,
+                      int64_t m0, int64_t m1, int64_t K, int64_t nq,
+                      int accumulate)
+{
+    int64_t m = m0;
+    for (; m + 4 <= m1; m += 4) {
+        float *restrict y0 = y + m * ldy, *restrict y1 = y0 + ldy;
+        float *restrict y2 = y1 + ldy, *restrict y3 = y2 + ldy;
+        if (!accumulate) {
+            memset(y0, 0, (size_t)nq * sizeof(float));
+            memset(y1, 0, (size_t)nq * sizeof(float));
+            memset(y2, 0, (size_t)nq * sizeof(float));
+            memset(y3, 0, (size_t)nq * sizeof(float));
+        }
+        const float *am = a + m * as_m;
+        for (int64_t k = 0; k < K; k++) {
+            float w0 = am[k * as_k], w1 = am[as_m + k * as_k];
+            float w2 = am[2 * as_m + k * as_k], w3 = am[3 * as_m + k * as_k];
+            const float *restrict bk = b + k * ldb;
+            for (int64_t q = 0; q < nq; q++) {
+                float v = bk[q];
+                y0[q] += w0 * v;
+                y1[q] += w1 * v;
+                y2[q] += w2 * v;
+                y3[q] += w3 * v;
+            }
+        }
+    }
+    for (; m < m1; m++) {
+        float *restrict y0 = y + m * ldy;
+        if (!accumulate)
+            memset(y0, 0, (size_t)nq * sizeof(float));
+        const float *am = a + m * as_m;
+        for (int64_t k = 0; k < K; k++) {
+            float w0 = am[k * as_k];
+            const float *restrict bk = b + k * ldb;
+            for (int64_t q = 0; q < nq; q++)
+                y0[q] += w0 * bk[q];
+        }
+    }
+}
+
+/* ---- Conv ----------------------------------------------------------------*/
+
+typedef struct conv_cfg {
+    axon__nn_geom g;
+    int64_t group, M, Cg, Mg, Kg, pc;
+    int pointwise;
+    int has_sum;
+    act_spec act;
+} conv_cfg;
+
+static int64_t chunk_of(int64_t rows, int64_t total)
+{
+    int64_t pc = CHUNK_FLOATS / (rows > 0 ? rows : 1);
+    if (pc < 64)
+        pc = 64;
+    return pc < total ? pc : total;
+}
+
+static axon_err conv_setup(axon__opctx *c, conv_cfg *cf)
+{
+    const axon_tensor *x = c->in[0], *w = c->in[1];
+    const axon_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
+    axon_err rc;
+    memset(cf, 0, sizeof(*cf));
+    if (!axon__nn_is_float(c, "Conv", "X", x, 0) ||
+        !axon__nn_is_float(c, "Conv", "W", w, 0))
+        return AXON_ERR_DTYPE;
+    if (w->ndim != x->ndim || x->ndim < 3)
+        return axon__kerr(c, AXON_ERR_SHAPE,
+                          "Conv: W has rank %d but X has rank %d (need equal"
+                          ", >= 3)", w->ndim, x->ndim);
+    cf->group = axon__attr_int(c->node, "group", 1);
+    cf->M = w->dims[0];
+    if (cf->group < 1 || cf->M % cf->group != 0)
+        return axon__kerr(c, AXON_ERR_INVALID_ARG,
+                          "Conv: group %lld does not divide %lld filters",
+                          (long long)cf->group, (long long)cf->M);
+    if (x->dims[1] != w->dims[1] * cf->group)
+        return axon__kerr(c, AXON_ERR_SHAPE,
+                          "Conv: input has %lld channels but W expects %lld "
+                          "(group %lld)", (long long)x->dims[1],
+                          (long long)(w->dims[1] * cf->group),
+                          (long long)cf->group);
+    int64_t nk = 0;
+    const int64_t *ks = axon__attr_ints(c->node, "kernel_shape", &nk);
+    if (ks) {
+        if (nk != x->ndim - 2)
+            return axon__kerr(c, AXON_ERR_INVALID_ARG,
+                              "Conv: kernel_shape has %lld entries, expected "
+                              "%d", (long long)nk, x->ndim - 2);
+        for (int i = 0; i < x->ndim - 2; i++)
+            if (ks[i] != w->dims[2 + i])
+                return axon__kerr(c, AXON_ERR_SHAPE,
+                                  "Conv: kernel_shape[%d]=%lld but W has "
+                                  "%lld", i, (long long)ks[i],
+                                  (long long)w->dims[2 + i]);
+    }
+    if ((rc = axon__nn_geom_init(c, "Conv", x, &w->dims[2], 0, &cf->g)))
+        return rc;
+    if (b) {
+        if (!axon__nn_is_float(c, "Conv", "B", b, 0))
+            return AXON_ERR_DTYPE;
+        if (axon_tensor_numel(b) != cf->M || b->ndim != 1)
+            return axon__kerr(c, AXON_ERR_SHAPE,
+                              "Conv: bias must be 1-D of %lld elements",
+                              (long long)cf->M);
+    }
+    cf->has_sum = axon__attr_int(c->node, "axon_sum", 0) != 0;
+    if (cf->has_sum) {
+        const axon_tensor *s = c->n_in > 3 ? c->in[3] : NULL;
+        if (!s)
+            return axon__kerr(c, AXON_ERR_INVALID_ARG,
+                              "Conv: axon_sum set but input 3 is missing");
+        axon_tensor o;
+        memset(&o, 0, sizeof(o));
+        axon__nn_geom_output(&cf->g, x->dtype, cf->M, &o);
+        int same = s->ndim == o.ndim && s->dtype == x->dtype;
+        for (int i = 0; same && i < o.ndim; i++)
+            same = s->dims[i] == o.dims[i];
+        if (!same)
+            return axon__kerr(c, AXON_ERR_SHAPE,
+                              "Conv: fused sum input does not match the "
+                              "output shape/type");
+    }
+    if ((rc = act_parse(c, &cf->act)))
+        return rc;
+    cf->Cg = x->dims[1] / cf->group;
+    cf->Mg = cf->M / cf->group;
+    cf->Kg = cf->Cg * cf->g.k_sz;
+    cf->pointwise = 1;
+    for (int j = 0; j < AXON__NN_SP; j++)
+        if (cf->g.k[j] != 1 || cf->g.s[j] != 1 || cf->g.pb[j] || cf->g.pe[j])
+            cf->pointwise = 0;
+    cf->pc = chunk_of(cf->Kg, cf->g.out_sz);
+    return AXON_ERR_OK;
+}
+
+axon_err axon__nn_conv_infer(axon__opctx *c)
+{
+    conv_cfg cf;
+    axon_err rc = conv_setup(c, &cf);
+    if (rc)
+        return rc;
+    axon__nn_geom_output(&cf.g, c->in[0]->dtype, cf.M, c->out[0]);
+    return AXON_ERR_OK;
+}
+
+size_t axon__nn_conv_workspace(const axon__opctx *c)
+{
+    axon__opctx tmp = *c;
+    tmp.err = NULL;
+    tmp.errlen = 0;
+    conv_cfg cf;
+    if (conv_setup(&tmp, &cf) || cf.pointwise)
+        return 0;
+    return (size_t)(cf.Kg * cf.pc) * sizeof(float);
+}
+
+/* Fills col (Kg rows of pc floats) with the input patches for output
+ * positions [p0, p0+pc) of one image and group. */
+static void im2col(const axon__nn_geom *g, const float *x, int64_t Cg,
+                   int64_t p0, int64_t pc, float *col, int threads)
+{
+    int64_t Kg = Cg * g->k_sz;
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+    for (int64_t r = 0; r < Kg; r++) {
+        int64_t ch = r / g->k_sz, kr = r % g->k_sz;
+        int64_t k0 = kr / (g->k[1] * g->k[2]);
+        int64_t k1 = kr / g->k[2] % g->k[1], k2 = kr % g->k[2];
+        const float *src = x + ch * g->in_sz;
+        float *dst = col + r * pc;
+        int64_t o2 = p0 % g->out[2], o1 = p0 / g->out[2] % g->out[1];
+        int64_t o0 = p0 / (g->out[1] * g->out[2]);
+        int64_t off2 = k2 * g->d[2] - g->pb[2];
+        for (int64_t q = 0; q < pc;) {
+            int64_t seg = g->out[2] - o2;
+            if (seg > pc - q)
+                seg = pc - q;
+            int64_t i0 = o0 * g->s[0] - g->pb[0] + k0 * g->d[0];
+            int64_t i1 = o1 * g->s[1] - g->pb[1] + k1 * g->d[1];
+            if (i0 < 0 || i0 >= g->in[0] || i1 < 0 || i1 >= g->in[1]) {
+                memset(dst + q, 0, (size_t)seg * sizeof(float));
+            } else {
+                const float *row = src + (i0 * g->in[1] + i1) * g->in[2];
+                int64_t s2 = g->s[2], in2 = g->in[2];
+                for (int64_t j = 0; j < seg; j++) {
+                    int64_t i2 = (o2 + j) * s2 + off2;
+                    dst[q + j] = i2 >= 0 && i2 < in2 ? row[i2] : 0.0f;
+                }
+            }
+            q += seg;
+            o2 += seg;
+            if (o2 == g->out[2]) {
+                o2 = 0;
+                if (++o1 == g->out[1]) {
+                    o1 = 0;
+                    o0++;
+                }
+            }
+        }
+    }
+}
+
+axon_err axon__nn_conv_run(axon__opctx *c)
+{
+    conv_cfg cf;
+    axon_err rc = conv_setup(c, &cf);
+    if (rc)
+        return rc;
+    const axon__nn_geom *g = &cf.g;
+    const float *x = c->in[0]->data, *w = c->in[1]->data;
+    const float *bias = c->n_in > 2 && c->in[2] ? c->in[2]->data : NULL;
+    const float *sum = cf.has_sum ? c->in[3]->data : NULL;
+    float *y = c->out[0]->data;
+    float *col = c->workspace;
+    int threads = c->threads > 1 ? c->threads : 1;
+    int64_t P = g->out_sz, Mg = cf.Mg, Kg = cf.Kg, pc0 = cf.pc;
+    int64_t n_mt = (Mg + TILE_M - 1) / TILE_M;
+    AXON_ASSERT(cf.pointwise || col);
+    for (int64_t n = 0; n < g->n; n++) {
+        for (int64_t gr = 0; gr < cf.group; gr++) {
+            const float *xg = x + (n * g->c + gr * cf.Cg) * g->in_sz;
+            const float *wg = w + gr * Mg * Kg;
+            int64_t ybase = (n * cf.M + gr * Mg) * P;
+            for (int64_t p0 = 0; p0 < P; p0 += pc0) {
+                int64_t pc = P - p0 < pc0 ? P - p0 : pc0;
+                const float *b;
+                int64_t ldb;
+                if (cf.pointwise) {
+                    b = xg + p0;
+                    ldb = g->in_sz;
+                } else {
+                    im2col(g, xg, cf.Cg, p0, pc, col, threads);
+                    b = col;
+                    ldb = pc;
+                }
+                int64_t n_qt = (pc + TILE_Q - 1) / TILE_Q;
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+                for (int64_t t = 0; t < n_mt * n_qt; t++) {
+                    int64_t m0 = t / n_qt * TILE_M, q0 = t % n_qt * TILE_Q;
+                    int64_t m1 = m0 + TILE_M < Mg ? m0 + TILE_M : Mg;
+                    int64_t nq = pc - q0 < TILE_Q ? pc - q0 : TILE_Q;
+                    float *yt = y + ybase + p0 + q0;
+                    gemm_tile(wg, Kg, 1, b + q0, ldb, yt, P, m0, m1, Kg, nq,
+                              0);
+                    for (int64_t m = m0; m < m1; m++) {
+                        float *yr = yt + m * P;
+                        if (bias) {
+                            float bv = bias[gr * Mg + m];
+                            for (int64_t q = 0; q < nq; q++)
+                                yr[q] += bv;
+                        }
+                        if (sum) {
+                            const float *sr = sum + ybase + m * P + p0 + q0;
+                            for (int64_t q = 0; q < nq; q++)
+                                yr[q] += sr[q];
+                        }
+                        act_apply(&cf.act, yr, nq);
+                    }
+                }
+            }
+        }
+    }
+    return AXON_ERR_OK;
+}
+
+/* ---- ConvTranspose ------------------------------------------------------ */
+
+typedef struct convt_cfg {
+    axon__nn_geom g;
+    int64_t group, M, Cg, Mg, MgK, pc;
+} convt_cfg;
+
+static int64_t floordiv2(int64_t v)
+{
+    return v >= 0 ? v / 2 : -((-v + 1) / 2);
+}
+
+static axon_err convt_setup(axon__opctx *c, convt_cfg *cf)
+{
+    const axon_tensor *x = c->in[0], *w = c->in[1];
+    const axon_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
+    const axon__node *nd = c->node;
+    axon__nn_geom *g = &cf->g;
+    memset(cf, 0, sizeof(*cf));
+    if (!axon__nn_is_float(c, "ConvTranspose", "X", x, 0) ||
+        !axon__nn_is_float(c, "ConvTranspose", "W", w, 0))
+        return AXON_ERR_DTYPE;
+    if (x->ndim < 3 || w->ndim != x->ndim)
+        return axon__kerr(c, AXON_ERR_SHAPE,
+                          "ConvTranspose: W has rank %d but X has rank %d "
+                          "(need equal, >= 3)", w->ndim, x->ndim);
+    int nsp = x->ndim - 2;
+    if (nsp > AXON__NN_SP)
+        return axon__kerr(c, AXON_ERR_UNSUPPORTED,
+                          "ConvTranspose: %d spatial dims", nsp);
+    cf->group = axon__attr_int(nd, "group", 1);
+    if (cf->group < 1 || x->dims[1] % cf->group || x->dims[1] != w->dims[0])
+        return axon__kerr(c, AXON_ERR_SHAPE,
+                          "ConvTranspose: input has %lld channels but W has "
+                          "%lld (group %lld)", (long long)x->dims[1],
+                          (long long)w->dims[0], (long long)cf->group);
+    cf->Cg = x->dims[1] / cf->group;
+    cf->Mg = w->dims[1];
+    cf->M = cf->Mg * cf->group;
+    if (b && (!axon__nn_is_float(c, "ConvTranspose", "B", b, 0) ||
+              axon_tensor_numel(b) != cf->M))
+        return b->dtype == AXON_DTYPE_FLOAT
+                   ? axon__kerr(c, AXON_ERR_SHAPE,
+                                "ConvTranspose: bias must have %lld elements",
+                                (long long)cf->M)
+                   : AXON_ERR_DTYPE;
+    int64_t ns = 0, ndl = 0, np = 0, nop = 0, nos = 0;
+    const int64_t *st = axon__attr_ints(nd, "strides", &ns);
+    const int64_t *dl = axon__attr_ints(nd, "dilations", &ndl);
+    const int64_t *pads = axon__attr_ints(nd, "pads", &np);
+    const int64_t *opad = axon__attr_ints(nd, "output_padding", &nop);
+    const int64_t *oshape = axon__attr_ints(nd, "output_shape", &nos);
+    const char *ap = axon__attr_string(nd, "auto_pad", "NOTSET");
+    int same_upper = strcmp(ap, "SAME_UPPER") == 0;
+    int same = same_upper || strcmp(ap, "SAME_LOWER") == 0;
+    int valid = strcmp(ap, "VALID") == 0;
+    if (!same && !valid && strcmp(ap, "NOTSET") != 0)
+        return axon__kerr(c, AXON_ERR_INVALID_ARG,
+                          "ConvTranspose: bad auto_pad '%s'", ap);
+    if ((st && ns != nsp) || (dl && ndl != nsp) || (pads && np != 2 * nsp) ||
+        (opad && nop != nsp) || (oshape && nos != nsp && nos != nsp + 2))
+        return axon__kerr(c, AXON_ERR_INVALID_ARG,
+                          "ConvTranspose: attribute lengths do not match %d "
+                          "spatial dims", nsp);
+    g->nsp = nsp;
+    g->n = x->dims[0];
+    g->c = x->dims[1];
+    for (int j = 0; j < AXON__NN_SP; j++) {
+        g->in[j] = g->out[j] = g->k[j] = g->s[j] = g->d[j] = 1;
+        g->pb[j] = g->pe[j] = 0;
+    }
+    for (int i = 0; i < nsp; i++) {
+        int j = AXON__NN_SP - nsp + i;
+        int64_t in = x->dims[2 + i], k = w->dims[2 + i];
+        int64_t s = st ? st[i] : 1, d = dl ? dl[i] : 1;
+        int64_t op = opad ? opad[i] : 0;
+        if (s < 1 || d < 1 || k < 1)
+            return axon__kerr(c, AXON_ERR_INVALID_ARG,
+                              "ConvTranspose: stride/dilation/kernel < 1");
+        int64_t ek = (k - 1) * d + 1, full = s * (in - 1) + op + ek;
+        int64_t out, pb, pe;
+        if (oshape || same) {
+            out = oshape ? oshape[nos - nsp + i] : in * s;
+            int64_t total = full - out;
+            if (same_upper) {
+                pb = floordiv2(total);
+                pe = total - pb;
+            } else {
+                pe = floordiv2(total);
+                pb = total - pe;
+            }
+        } else {
+            pb = pads && !valid ? pads[i] : 0;
+            pe = pads && !valid ? pads[nsp + i] : 0;
+            out = full - pb - pe;
+        }
+        if (out < 1)
+            return axon__kerr(c, AXON_ERR_SHAPE,
+                              "ConvTranspose: output size %lld in spatial "
+                              "dim %d", (long long)out, i);
+        g->in[j] = in;
+        g->out[j] = out;
+        g->k[j] = k;
+        g->s[j] = s;
+        g->d[j] = d;
+        g->pb[j] = pb;
+        g->pe[j] = pe;
+    }
+    g->in_sz = g->in[0] * g->in[1] * g->in[2];
+    g->out_sz = g->out[0] * g->out[1] * g->out[2];
+    g->k_sz = g->k[0] * g->k[1] * g->k[2];
+    cf->MgK = cf->Mg * g->k_sz;
+    cf->pc = chunk_of(cf->MgK, g->in_sz);
+    return AXON_ERR_OK;
+}
+
+axon_err axon__nn_convtranspose_infer(axon__opctx *c)
+{
+    convt_cfg cf;
+    axon_err rc = convt_setup(c, &cf);
+    if (rc)
+        return rc;
+    axon__nn_geom_output(&cf.g, AXON_DTYPE_FLOAT, cf.M, c->out[0]);
+    return AXON_ERR_OK;
+}
+
+size_t axon__nn_convtranspose_workspace(const axon__opctx *c)
+{
+    axon__opctx tmp = *c;
+    tmp.err = NULL;
+    tmp.errlen = 0;
+    convt_cfg cf;
+    if (convt_setup(&tmp, &cf))
+        return 0;
+    return (size_t)(cf.MgK * cf.pc) * sizeof(float);
+}
+
+axon_err axon__nn_convtranspose_run(axon__opctx *c)
+{
+    convt_cfg cf;
+    axon_err rc = convt_setup(c, &cf);
+    if (rc)
+        return rc;
+    const axon__nn_geom *g = &cf.g;
+    const float *x = c->in[0]->data, *w = c->in[1]->data;
+    const float *bias = c->n_in > 2 && c->in[2] ? c->in[2]->data : NULL;
+    float *y = c->out[0]->data, *col = c->workspace;
+    int threads = c->threads > 1 ? c->threads : 1;
+    int64_t P = g->in_sz, Q = g->out_sz, MgK = cf.MgK, Mg = cf.Mg;
+    AXON_ASSERT(col);
+    for (int64_t i = 0; i < g->n * cf.M; i++) {
+        float bv = bias ? bias[i % cf.M] : 0.0f;
+        for (int64_t q = 0; q < Q; q++)
+            y[i * Q + q] = bv;
+    }
+    for (int64_t n = 0; n < g->n; n++) {
+        for (int64_t gr = 0; gr < cf.group; gr++) {
+            const float *xg = x + (n * g->c + gr * cf.Cg) * P;
+            const float *wg = w + gr * cf.Cg * MgK;
+            float *yg = y + (n * cf.M + gr * Mg) * Q;
+            for (int64_t p0 = 0; p0 < P; p0 += cf.pc) {
+                int64_t pc = P - p0 < cf.pc ? P - p0 : cf.pc;
+                int64_t n_mt = (MgK + TILE_M - 1) / TILE_M;
+                int64_t n_qt = (pc + TILE_Q - 1) / TILE_Q;
+                /* col[r][q] = sum_c W[c][r] * x[c][p0+q] */
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+                for (int64_t t = 0; t < n_mt * n_qt; t++) {
+                    int64_t m0 = t / n_qt * TILE_M, q0 = t % n_qt * TILE_Q;
+                    int64_t m1 = m0 + TILE_M < MgK ? m0 + TILE_M : MgK;
+                    int64_t nq = pc - q0 < TILE_Q ? pc - q0 : TILE_Q;
+                    gemm_tile(wg, 1, MgK, xg + p0 + q0, P, col + q0, pc, m0,
+                              m1, cf.Cg, nq, 0);
+                }
+                /* col2im: scatter each row back into its output channel */
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+                for (int64_t m = 0; m < Mg; m++) {
+                    float *ym = yg + m * Q;
+                    for (int64_t kr = 0; kr < g->k_sz; kr++) {
+                        int64_t k0 = kr / (g->k[1] * g->k[2]);
+                        int64_t k1 = kr / g->k[2] % g->k[1];
+                        int64_t k2 = kr % g->k[2];
+                        const float *cr = col + (m * g->k_sz + kr) * pc;
+                        int64_t i2 = p0 % g->in[2];
+                        int64_t i1 = p0 / g->in[2] % g->in[1];
+                        int64_t i0 = p0 / (g->in[1] * g->in[2]);
+                        for (int64_t q = 0; q < pc;) {
+                            int64_t seg = g->in[2] - i2;
+                            if (seg > pc - q)
+                                seg = pc - q;
+                            int64_t o0 = i0 * g->s[0] - g->pb[0] + k0 * g->d[0];
+                            int64_t o1 = i1 * g->s[1] - g->pb[1] + k1 * g->d[1];
+                            if (o0 >= 0 && o0 < g->out[0] && o1 >= 0 &&
+                                o1 < g->out[1]) {
+                                float *row = ym + (o0 * g->out[1] + o1) *
+                                                      g->out[2];
+                                for (int64_t j = 0; j < seg; j++) {
+                                    int64_t o2 = (i2 + j) * g->s[2] - g->pb[2] +
+                                                 k2 * g->d[2];
+                                    if (o2 >= 0 && o2 < g->out[2])
+                                        row[o2] += cr[q + j];
+                                }
+                            }
+                            q += seg;
+                            i2 += seg;
+                            if (i2 == g->in[2]) {
+                                i2 = 0;
+                                if (++i1 == g->in[1]) {
+                                    i1 = 0;
+                                    i0++;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return AXON_ERR_OK;
+}
