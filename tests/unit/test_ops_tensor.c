@@ -1098,4 +1098,142 @@ TEST(compress_and_reverse_sequence)
     h_free(&h);
 }
 
+TEST(pad_reflect_wider_than_axis)
+{
+    harness h;
+    int64_t d[1] = {3}, pd[1] = {2};
+    int32_t x[3] = {10, 20, 30};
+    int64_t pads[2] = {5, 4};
+    h_init(&h, "Pad", 2, 1);
+    h_str(&h, "mode", "reflect");
+    h_in(&h, 0, AXON_DTYPE_INT32, 1, d, x);
+    h_in(&h, 1, AXON_DTYPE_INT64, 1, pd, pads);
+    CHECK_EQ_INT(h_run(&h), AXON_ERR_OK);
+    CHECK_EQ_INT(h.out[0].dims[0], 12);
+    for (int j = 0; j < 12; j++)
+        CHECK_EQ_INT(((int32_t *)h.out[0].data)[j], x[reflect_naive(j - 5, 3)]);
+    h_free(&h);
+}
+
+TEST(slice_empty_and_scatter_nd_max)
+{
+    harness h;
+    int64_t d[2] = {3, 4}, one[1] = {1};
+    float x[12] = {0};
+    int64_t st[1] = {3}, en[1] = {1}, ax[1] = {1};
+    h_init(&h, "Slice", 4, 1);
+    h_in(&h, 0, AXON_DTYPE_FLOAT, 2, d, x);
+    h_in(&h, 1, AXON_DTYPE_INT64, 1, one, st);
+    h_in(&h, 2, AXON_DTYPE_INT64, 1, one, en);
+    h_in(&h, 3, AXON_DTYPE_INT64, 1, one, ax);
+    CHECK_EQ_INT(h_run(&h), AXON_ERR_OK);
+    int64_t od[2] = {3, 0};
+    CHECK(dims_eq(&h.out[0], 2, od));
+    h_free(&h);
+
+    /* ScatterND with max reduction, index tuples address single elements
+     * and one element twice. */
+    int64_t sd[1] = {5}, idd[2] = {3, 1}, ud[1] = {3};
+    int32_t data[5] = {5, 1, 7, 3, 9};
+    int64_t ind[3] = {1, -1, 1};
+    int32_t upd[3] = {4, 2, 6};
+    h_init(&h, "ScatterND", 3, 1);
+    h_str(&h, "reduction", "max");
+    h_in(&h, 0, AXON_DTYPE_INT32, 1, sd, data);
+    h_in(&h, 1, AXON_DTYPE_INT64, 2, idd, ind);
+    h_in(&h, 2, AXON_DTYPE_INT32, 1, ud, upd);
+    CHECK_EQ_INT(h_run(&h), AXON_ERR_OK);
+    int32_t want[5];
+    memcpy(want, data, sizeof(want));
+    for (int t = 0; t < 3; t++) {
+        int64_t i = ind[t] < 0 ? ind[t] + 5 : ind[t];
+        if (upd[t] > want[i])
+            want[i] = upd[t];
+    }
+    for (int i = 0; i < 5; i++)
+        CHECK_EQ_INT(((int32_t *)h.out[0].data)[i], want[i]);
+    h_free(&h);
+}
+
+TEST(index_errors_and_unknown_shape_inputs)
+{
+    harness h;
+    int64_t d[2] = {2, 3}, id[2] = {1, 2};
+    float x[6] = {0};
+    int64_t bad[2] = {1, 3};
+    h_init(&h, "GatherND", 2, 1);
+    h_in(&h, 0, AXON_DTYPE_FLOAT, 2, d, x);
+    h_in(&h, 1, AXON_DTYPE_INT64, 2, id, bad);
+    CHECK_EQ_INT(h_run(&h), AXON_ERR_INVALID_ARG);
+    CHECK(strstr(h.err, "index 3 out of range for axis 1 of size 3") != NULL);
+    h_free(&h);
+
+    int64_t kd[1] = {1};
+    h_init(&h, "TopK", 2, 2);
+    h_in(&h, 0, AXON_DTYPE_FLOAT, 2, d, x);
+    h_in(&h, 1, AXON_DTYPE_INT64, 1, kd, NULL);
+    CHECK_EQ_INT(h_infer(&h), AXON_ERR_UNSUPPORTED);
+    CHECK(strstr(h.err, "'K' of TopK must be known") != NULL);
+    h_free(&h);
+
+    int64_t k4 = 4;
+    h_init(&h, "TopK", 2, 2);
+    h_in(&h, 0, AXON_DTYPE_FLOAT, 2, d, x);
+    h_in(&h, 1, AXON_DTYPE_INT64, 1, kd, &k4);
+    CHECK_EQ_INT(h_infer(&h), AXON_ERR_INVALID_ARG);
+    h_free(&h);
+
+    int64_t rd[1] = {2};
+    h_init(&h, "Tile", 2, 1);
+    h_in(&h, 0, AXON_DTYPE_FLOAT, 2, d, x);
+    h_in(&h, 1, AXON_DTYPE_INT64, 1, rd, NULL);
+    CHECK_EQ_INT(h_infer(&h), AXON_ERR_UNSUPPORTED);
+    CHECK(strstr(h.err, "'repeats' of Tile") != NULL);
+    h_free(&h);
+
+    /* Transpose with a perm that is not a permutation */
+    int64_t perm[2] = {0, 0};
+    h_init(&h, "Transpose", 1, 1);
+    h_ints(&h, "perm", perm, 2);
+    h_in(&h, 0, AXON_DTYPE_FLOAT, 2, d, x);
+    CHECK_EQ_INT(h_infer(&h), AXON_ERR_INVALID_ARG);
+    h_free(&h);
+
+    /* strings have no element size: a DTYPE error, not a crash */
+    h_init(&h, "Identity", 1, 1);
+    h_in(&h, 0, AXON_DTYPE_STRING, 2, d, NULL);
+    CHECK_EQ_INT(h_infer(&h), AXON_ERR_DTYPE);
+    h_free(&h);
+}
+
+TEST(dropout_mask_type_by_opset_and_topk_attr_k)
+{
+    harness h;
+    int64_t d[1] = {3};
+    double x[3] = {1, 2, 3};
+    h_init(&h, "Dropout", 1, 2);
+    h.g->opset = 7;
+    h_in(&h, 0, AXON_DTYPE_DOUBLE, 1, d, x);
+    CHECK_EQ_INT(h_run(&h), AXON_ERR_OK);
+    CHECK_EQ_INT(h.out[1].dtype, AXON_DTYPE_DOUBLE);
+    for (int i = 0; i < 3; i++)
+        CHECK_NEAR(((double *)h.out[1].data)[i], 1.0, 0);
+    h_free(&h);
+
+    /* TopK opset 1: k attribute, axis -1 default */
+    int32_t xi[6] = {5, -1, 9, 9, 0, 2};
+    int64_t d2[2] = {3, 2};
+    h_init(&h, "TopK", 1, 2);
+    h.g->opset = 1;
+    h_int(&h, "k", 1);
+    h_in(&h, 0, AXON_DTYPE_INT32, 2, d2, xi);
+    CHECK_EQ_INT(h_run(&h), AXON_ERR_OK);
+    for (int r = 0; r < 3; r++) {
+        int best = xi[r * 2 + 1] > xi[r * 2] ? 1 : 0;
+        CHECK_EQ_INT(((int32_t *)h.out[0].data)[r], xi[r * 2 + best]);
+        CHECK_EQ_INT(((int64_t *)h.out[1].data)[r], best);
+    }
+    h_free(&h);
+}
+
 TEST_MAIN()

@@ -571,13 +571,6 @@ static axon_err pad_setup(axon__opctx *c, pad_info *p)
                 return axon__kerr(c, AXON_ERR_SHAPE,
                                   "Pad: cannot pad empty axis %d in mode '%s'",
                                   k, mode);
-            if (p->mode == PAD_REFLECT &&
-                (p->before[k] >= d || p->after[k] >= d) && d > 1)
-                return axon__kerr(c, AXON_ERR_SHAPE,
-                                  "Pad: reflect pads %lld,%lld too large for "
-                                  "axis %d of size %lld",
-                                  (long long)p->before[k],
-                                  (long long)p->after[k], k, (long long)d);
         }
     }
     return AXON_ERR_OK;
@@ -604,7 +597,8 @@ axon_err axon__ot_pad_infer(axon__opctx *c)
 }
 
 /* Source index along an axis of size d for output position j - before;
- * -1 when it falls in constant padding. */
+ * -1 when it falls in constant padding. Reflect pads wider than the axis
+ * keep reflecting (numpy's behaviour): the pattern has period 2 * (d - 1). */
 static int64_t pad_src(pad_mode m, int64_t i, int64_t d)
 {
     if (i >= 0 && i < d)
