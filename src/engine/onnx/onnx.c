@@ -913,7 +913,7 @@ static axon_err decode_graph(builder *b, const uint8_t *p, size_t len)
                                    (const char *)vt.name);
         if (vt.kind)
             return axon__onnx_fail(c, AXON_ERR_UNSUPPORTED, f.at,
-                                   "graph input '%.*s' is a %s; only tensors "
+                                   "graph input '%.*s' has %s type; only tensors "
                                    "are supported",
                                    vt.name_len > 80 ? 80 : (int)vt.name_len,
                                    (const char *)vt.name, vt.kind);
@@ -936,7 +936,7 @@ static axon_err decode_graph(builder *b, const uint8_t *p, size_t len)
             return e;
         if (vt.kind)
             return axon__onnx_fail(c, AXON_ERR_UNSUPPORTED, f.at,
-                                   "graph output '%.*s' is a %s; only "
+                                   "graph output '%.*s' has %s type; only "
                                    "tensors are supported",
                                    vt.name_len > 80 ? 80 : (int)vt.name_len,
                                    (const char *)vt.name, vt.kind);
