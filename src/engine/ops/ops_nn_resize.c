@@ -316,8 +316,12 @@ static double rs_original(const rs_cfg *r, int d, int64_t o)
         return (x + 0.5) / sc - 0.5;
     case CTM_PYTORCH_HALF_PIXEL:
         return out > 1 ? (x + 0.5) / sc - 0.5 : 0.0;
-    case CTM_ALIGN_CORNERS:
-        return out > 1 ? x * (in - 1) / (out - 1) : 0.0;
+    case CTM_ALIGN_CORNERS: {
+        /* the resized length is in * scale before flooring (as the ONNX
+         * reference does); with sizes given that is exactly `out` */
+        double len = in * sc;
+        return out > 1 && len > 1 ? x * (in - 1) / (len - 1) : 0.0;
+    }
     case CTM_ASYMMETRIC:
         return x / sc;
     case CTM_TF_HALF_PIXEL_FOR_NN:
