@@ -328,8 +328,8 @@ int axon_cli_bench(int argc, char **argv)
         printf("{\"model\": ");
         json_str(path);
         printf(", \"batch\": %lld, \"threads\": %lld, \"runs\": %lld, "
-               "\"warmup\": %lld, \"load_ms\": %.3f, \"min_ms\": %.3f, "
-               "\"median_ms\": %.3f, \"p90_ms\": %.3f, \"mean_ms\": %.3f, "
+               "\"warmup\": %lld, \"load_ms\": %.4f, \"min_ms\": %.4f, "
+               "\"median_ms\": %.4f, \"p90_ms\": %.4f, \"mean_ms\": %.4f, "
                "\"throughput\": %.3f, \"peak_rss_mb\": %.1f}\n",
                eff_batch, threads, runs, warmup, load_ms, mn, med, p90, mean,
                thr, rss_mb);
