@@ -342,6 +342,20 @@ axon_err axon__od_reorder(od_build *b, const dnnl_memory_desc_t *smd,
     dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_desc_t pd = NULL;
     dnnl_engine_t eng = axon__od_engine();
+    if (scale == 1.f && dnnl_memory_desc_equal(smd, dmd)) {
+        /* same layout: oneDNN would use its generic (slow) reorder */
+        od_kstate *ks = b->ks;
+        if (ks->n_exec >= OD_MAX_EXEC)
+            return axon__od_fail(b, AXON_ERR_INTERNAL,
+                                 "kernel program too long");
+        od_exec *e = &ks->exec[ks->n_exec++];
+        memset(e, 0, sizeof(*e));
+        e->copy_bytes = dnnl_memory_desc_get_size(smd);
+        e->n_args = 2;
+        e->args[0] = (od_arg){DNNL_ARG_FROM, sb, *smd};
+        e->args[1] = (od_arg){DNNL_ARG_TO, db, *dmd};
+        return AXON_ERR_OK;
+    }
     axon_err rc = axon__od_attr(b, NULL, 1.f, &attr);
     if (rc != AXON_ERR_OK)
         return rc;
@@ -535,6 +549,24 @@ static void *od_resolve(const od_buf *b, const axon__run *r)
     return NULL;
 }
 
+/* memcpy split over the run's OpenMP threads (the executor set the
+ * count); large activations are megabytes. */
+static void od_copy(void *dst, const void *src, size_t n)
+{
+    const size_t chunk = (size_t)256 << 10;
+    long nchunks = (long)((n + chunk - 1) / chunk);
+    if (nchunks <= 1) {
+        memcpy(dst, src, n);
+        return;
+    }
+#pragma omp parallel for schedule(static)
+    for (long c = 0; c < nchunks; c++) {
+        size_t off = (size_t)c * chunk;
+        size_t len = n - off < chunk ? n - off : chunk;
+        memcpy((char *)dst + off, (const char *)src + off, len);
+    }
+}
+
 static axon_err od_run(const axon__kernel *k, axon__run *r, int node)
 {
     const od_kstate *ks = k->state;
@@ -545,6 +577,11 @@ static axon_err od_run(const axon__kernel *k, axon__run *r, int node)
                           "onednn: no stream");
     for (int e = 0; e < ks->n_exec; e++) {
         const od_exec *x = &ks->exec[e];
+        if (!x->prim) {
+            od_copy(od_resolve(&x->args[1].buf, r),
+                    od_resolve(&x->args[0].buf, r), x->copy_bytes);
+            continue;
+        }
         dnnl_exec_arg_t a[OD_MAX_ARGS];
         int made = 0;
         dnnl_status_t st = dnnl_success;

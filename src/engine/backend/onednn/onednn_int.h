@@ -40,7 +40,8 @@ typedef struct od_arg {
 #define OD_MAX_OWNED 4
 
 typedef struct od_exec {
-    dnnl_primitive_t prim;
+    dnnl_primitive_t prim;   /* NULL: plain copy of args[0] to args[1] */
+    size_t copy_bytes;
     int n_args;
     od_arg args[OD_MAX_ARGS];
 } od_exec;
