@@ -9,7 +9,8 @@
  * engine API and, for each test_data_set_*, feeds input_*.pb and compares
  * the outputs with output_*.pb the way ONNX's backend tests do:
  * |a - b| <= atol + rtol * |b| (rtol 1e-3, atol 1e-7), NaN equals NaN,
- * integers and bools exactly. Each case runs in a forked child with a time
+ * integers and bools exactly (bfloat16 data, which the suite stores as
+ * uint16 TensorProtos, is taken as bfloat16 where the model says so). Each case runs in a forked child with a time
  * limit, so a crashing kernel is reported as CRASH (and a hang as TIMEOUT)
  * and the run goes on. Prints one line per case, the totals and the pass
  * rate; --markdown writes the totals and a per-op table for
@@ -405,8 +406,13 @@ static status run_case(const runner *r, const char *tdir, char *key,
         }
         axon_tensor feeds[MAX_IO], outs[MAX_IO];
         for (int i = 0; i < in.n; i++) {
+            const axon_value_info *vi = axon_model_input(m, (size_t)i);
             feeds[i] = in.t[i];
-            feeds[i].name = axon_model_input(m, (size_t)i)->name;
+            feeds[i].name = vi->name;
+            /* The suite stores bfloat16 data as uint16 TensorProtos. */
+            if (vi->dtype == AXON_DTYPE_BFLOAT16 &&
+                feeds[i].dtype == AXON_DTYPE_UINT16)
+                feeds[i].dtype = AXON_DTYPE_BFLOAT16;
         }
         memset(outs, 0, sizeof outs);
         rc = axon_session_run(sess, feeds, (size_t)in.n, outs, n_out);
@@ -419,6 +425,9 @@ static status run_case(const runner *r, const char *tdir, char *key,
         }
         for (size_t o = 0; o < n_out; o++) {
             char why[400];
+            if (outs[o].dtype == AXON_DTYPE_BFLOAT16 &&
+                want.t[o].dtype == AXON_DTYPE_UINT16)
+                want.t[o].dtype = AXON_DTYPE_BFLOAT16;
             if (compare((int)o, &outs[o], &want.t[o], why, sizeof why) !=
                 ST_PASS) {
                 snprintf(msg, len, "%s: %s", sets[s], why);
