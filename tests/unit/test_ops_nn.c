@@ -851,4 +851,216 @@ TEST(resize_cubic_identity_and_upsample)
     axon__free(x);
 }
 
+TEST(maxpool_dilated_colmajor_uint8_and_lppool)
+{
+    int64_t xd[4] = {1, 2, 6, 5};
+    uint8_t xu[60];
+    float xf[60];
+    for (int i = 0; i < 60; i++) {
+        xu[i] = (uint8_t)((i * 37 + 11) % 251);
+        xf[i] = frand();
+    }
+    int64_t ks[2] = {2, 2}, dl[2] = {2, 1}, pads[4] = {1, 0, 0, 1};
+    /* H: 6+1-3+1 = 5 rows, W: 5+1-2+1 = 5 cols */
+    rig r;
+    r_init(&r, "MaxPool", 1, 2);
+    r_in(&r, 0, AXON_DTYPE_UINT8, 4, xd, xu);
+    r_ints(&r, "kernel_shape", ks, 2);
+    r_ints(&r, "dilations", dl, 2);
+    r_ints(&r, "pads", pads, 4);
+    r_int(&r, "storage_order", 1);
+    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    CHECK_EQ_INT(r.out[0].dtype, AXON_DTYPE_UINT8);
+    CHECK_EQ_INT(r.out[0].dims[2], 5);
+    CHECK_EQ_INT(r.out[0].dims[3], 5);
+    for (int pl = 0; pl < 2; pl++)
+        for (int oh = 0; oh < 5; oh++)
+            for (int ow = 0; ow < 5; ow++) {
+                int best = -1, bi = -1;
+                for (int a = 0; a < 2; a++)
+                    for (int b = 0; b < 2; b++) {
+                        int i = oh - 1 + a * 2, j = ow + b;
+                        if (i < 0 || i >= 6 || j < 0 || j >= 5)
+                            continue;
+                        if (xu[pl * 30 + i * 5 + j] > best) {
+                            best = xu[pl * 30 + i * 5 + j];
+                            bi = pl * 30 + j * 6 + i; /* column-major */
+                        }
+                    }
+                CHECK_EQ_INT(((uint8_t *)r.out[0].data)[pl * 25 + oh * 5 + ow], best);
+                CHECK_EQ_INT(((int64_t *)r.out[1].data)[pl * 25 + oh * 5 + ow], bi);
+            }
+    r_free(&r);
+
+    int64_t k3[2] = {3, 3};
+    r_init(&r, "LpPool", 1, 1);
+    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, xf);
+    r_ints(&r, "kernel_shape", k3, 2);
+    r_int(&r, "p", 3);
+    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    CHECK_EQ_INT(r.out[0].dims[2], 4);
+    CHECK_EQ_INT(r.out[0].dims[3], 3);
+    for (int pl = 0; pl < 2; pl++)
+        for (int oh = 0; oh < 4; oh++)
+            for (int ow = 0; ow < 3; ow++) {
+                double s = 0;
+                for (int a = 0; a < 3; a++)
+                    for (int b = 0; b < 3; b++)
+                        s += pow(fabs(xf[pl * 30 + (oh + a) * 5 + ow + b]), 3);
+                CHECK_NEAR(((float *)r.out[0].data)[pl * 12 + oh * 3 + ow],
+                           cbrt(s), 1e-5);
+            }
+    r_free(&r);
+}
+
+TEST(groupnorm_lpnorm_lrn_mvn)
+{
+    int64_t xd[4] = {2, 4, 3, 2}, G = 2, C = 4;
+    float *x = rand_buf(48);
+    float sc[4] = {0.5f, 1.5f, -1, 2}, bb[4] = {0, 0.1f, 0.2f, 0.3f};
+    rig r;
+    /* GroupNormalization with per-group (opset 18) scale/bias */
+    r_init(&r, "GroupNormalization", 3, 1);
+    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    r_in(&r, 1, AXON_DTYPE_FLOAT, 1, &G, sc);
+    r_in(&r, 2, AXON_DTYPE_FLOAT, 1, &G, bb);
+    r_int(&r, "num_groups", 2);
+    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    for (int blk = 0; blk < 4; blk++) { /* n * G */
+        double m = 0, v = 0;
+        for (int i = 0; i < 12; i++)
+            m += x[blk * 12 + i] / 12.0;
+        for (int i = 0; i < 12; i++)
+            v += (x[blk * 12 + i] - m) * (x[blk * 12 + i] - m) / 12.0;
+        for (int i = 0; i < 12; i++)
+            CHECK_NEAR(((float *)r.out[0].data)[blk * 12 + i],
+                       (x[blk * 12 + i] - m) / sqrt(v + 1e-5) * sc[blk % 2] +
+                           bb[blk % 2], 1e-4);
+    }
+    r_free(&r);
+
+    /* LpNormalization p=1 over axis 1 */
+    r_init(&r, "LpNormalization", 1, 1);
+    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    r_int(&r, "axis", 1);
+    r_int(&r, "p", 1);
+    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    for (int n = 0; n < 2; n++)
+        for (int i = 0; i < 6; i++) {
+            double s = 0;
+            for (int ch = 0; ch < 4; ch++)
+                s += fabs(x[(n * 4 + ch) * 6 + i]);
+            for (int ch = 0; ch < 4; ch++)
+                CHECK_NEAR(((float *)r.out[0].data)[(n * 4 + ch) * 6 + i],
+                           x[(n * 4 + ch) * 6 + i] / s, 1e-5);
+        }
+    r_free(&r);
+
+    /* LRN size 3 */
+    r_init(&r, "LRN", 1, 1);
+    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    r_int(&r, "size", 3);
+    r_float(&r, "alpha", 0.5f);
+    r_float(&r, "beta", 0.6f);
+    r_float(&r, "bias", 2.0f);
+    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    for (int n = 0; n < 2; n++)
+        for (int ch = 0; ch < 4; ch++)
+            for (int i = 0; i < 6; i++) {
+                double s = 0;
+                for (int cc = ch - 1; cc <= ch + 1; cc++)
+                    if (cc >= 0 && cc < 4)
+                        s += x[(n * 4 + cc) * 6 + i] * x[(n * 4 + cc) * 6 + i];
+                CHECK_NEAR(((float *)r.out[0].data)[(n * 4 + ch) * 6 + i],
+                           x[(n * 4 + ch) * 6 + i] / pow(2 + 0.5 / 3 * s, 0.6),
+                           1e-5);
+            }
+    r_free(&r);
+
+    /* MVN over the default axes {0, 2, 3}: per channel */
+    r_init(&r, "MeanVarianceNormalization", 1, 1);
+    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    for (int ch = 0; ch < (int)C; ch++) {
+        double m = 0, m2 = 0;
+        for (int n = 0; n < 2; n++)
+            for (int i = 0; i < 6; i++) {
+                double v = x[(n * 4 + ch) * 6 + i];
+                m += v / 12;
+                m2 += v * v / 12;
+            }
+        double sd = sqrt(m2 - m * m);
+        for (int n = 0; n < 2; n++)
+            for (int i = 0; i < 6; i++)
+                CHECK_NEAR(((float *)r.out[0].data)[(n * 4 + ch) * 6 + i],
+                           (x[(n * 4 + ch) * 6 + i] - m) / (sd + 1e-9), 1e-4);
+    }
+    r_free(&r);
+    axon__free(x);
+}
+
+TEST(batchnorm_and_pool_double)
+{
+    int64_t xd[4] = {1, 2, 3, 3}, C = 2;
+    double x[18], sc[2] = {2, 3}, bb[2] = {1, -1}, mean[2] = {0.5, 1}, var[2] = {4, 1};
+    for (int i = 0; i < 18; i++)
+        x[i] = frand();
+    rig r;
+    r_init(&r, "BatchNormalization", 5, 1);
+    r_in(&r, 0, AXON_DTYPE_DOUBLE, 4, xd, x);
+    r_in(&r, 1, AXON_DTYPE_DOUBLE, 1, &C, sc);
+    r_in(&r, 2, AXON_DTYPE_DOUBLE, 1, &C, bb);
+    r_in(&r, 3, AXON_DTYPE_DOUBLE, 1, &C, mean);
+    r_in(&r, 4, AXON_DTYPE_DOUBLE, 1, &C, var);
+    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    CHECK_EQ_INT(r.out[0].dtype, AXON_DTYPE_DOUBLE);
+    for (int i = 0; i < 18; i++)
+        CHECK_NEAR(((double *)r.out[0].data)[i],
+                   (x[i] - mean[i / 9]) / sqrt(var[i / 9] + 1e-5) * sc[i / 9] +
+                       bb[i / 9], 1e-6);
+    r_free(&r);
+    int64_t ks[2] = {3, 3};
+    r_init(&r, "AveragePool", 1, 1);
+    r_in(&r, 0, AXON_DTYPE_DOUBLE, 4, xd, x);
+    r_ints(&r, "kernel_shape", ks, 2);
+    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    for (int pl = 0; pl < 2; pl++) {
+        double s = 0;
+        for (int i = 0; i < 9; i++)
+            s += x[pl * 9 + i];
+        CHECK_NEAR(((double *)r.out[0].data)[pl], s / 9, 1e-12);
+    }
+    r_free(&r);
+}
+
+TEST(resize_tf_crop_and_resize_extrapolation)
+{
+    int64_t xd[4] = {1, 1, 4, 4}, eight = 8, four = 4;
+    float x[16];
+    for (int i = 0; i < 16; i++)
+        x[i] = (float)i;
+    /* roi covers rows 0.5..1.5 of the (normalized) image: half maps outside */
+    float roi[8] = {0, 0, 0.5f, 0, 1, 1, 1.5f, 1};
+    int64_t sizes[4] = {1, 1, 4, 4};
+    rig r;
+    r_init(&r, "Resize", 4, 1);
+    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    r_in(&r, 1, AXON_DTYPE_FLOAT, 1, &eight, roi);
+    r_in(&r, 2, AXON_DTYPE_FLOAT, 1, (int64_t[]){0}, NULL);
+    r_in(&r, 3, AXON_DTYPE_INT64, 1, &four, sizes);
+    r_str(&r, "mode", "linear");
+    r_str(&r, "coordinate_transformation_mode", "tf_crop_and_resize");
+    r_float(&r, "extrapolation_value", -7.0f);
+    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    const float *y = r.out[0].data;
+    for (int i = 0; i < 4; i++) {
+        double fy = 0.5 * 3 + i * (1.5 - 0.5) * 3 / 3.0;
+        for (int j = 0; j < 4; j++) {
+            double e = fy > 3 ? -7.0 : lin_ref(x, 4, 4, fy, (double)j);
+            CHECK_NEAR(y[i * 4 + j], e, 1e-5);
+        }
+    }
+    r_free(&r);
+}
+
 TEST_MAIN()
