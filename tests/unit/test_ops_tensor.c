@@ -1236,4 +1236,27 @@ TEST(dropout_mask_type_by_opset_and_topk_attr_k)
     h_free(&h);
 }
 
+TEST(slice_extreme_steps)
+{
+    harness h;
+    int64_t d[1] = {6}, one[1] = {1};
+    int16_t x[6] = {1, 2, 3, 4, 5, 6};
+    int64_t st[2] = {1, INT64_MAX}, en[2] = {INT64_MAX, INT64_MIN};
+    int64_t stp[2] = {INT64_MAX, INT64_MIN};
+    for (int t = 0; t < 2; t++) {
+        h_init(&h, "Slice", 5, 1);
+        h_in(&h, 0, AXON_DTYPE_INT16, 1, d, x);
+        h_in(&h, 1, AXON_DTYPE_INT64, 1, one, &st[t]);
+        h_in(&h, 2, AXON_DTYPE_INT64, 1, one, &en[t]);
+        h_in(&h, 3, AXON_DTYPE_INT64, 0, one, NULL);
+        h.inp[3] = NULL;
+        h_in(&h, 4, AXON_DTYPE_INT64, 1, one, &stp[t]);
+        CHECK_EQ_INT(h_run(&h), AXON_ERR_OK);
+        CHECK_EQ_INT(h.out[0].dims[0], 1);
+        /* first element taken: index 1 forwards, the last one backwards */
+        CHECK_EQ_INT(((int16_t *)h.out[0].data)[0], t == 0 ? x[1] : x[5]);
+        h_free(&h);
+    }
+}
+
 TEST_MAIN()

@@ -360,14 +360,15 @@ static axon_err slice_params(axon__opctx *c, int64_t *start, int64_t *step,
         if (p > 0) {
             s = s < 0 ? 0 : s > d ? d : s;
             e = e < 0 ? 0 : e > d ? d : e;
-            n = e > s ? (e - s + p - 1) / p : 0;
+            n = e > s ? (e - s - 1) / p + 1 : 0;
         } else {
             s = s < 0 ? 0 : s > d - 1 ? d - 1 : s;
             e = e < -1 ? -1 : e > d - 1 ? d - 1 : e;
-            n = s > e ? (s - e + (-p) - 1) / (-p) : 0;
+            /* -p cannot overflow: p == INT64_MIN takes one element */
+            n = s > e ? (p == INT64_MIN ? 1 : (s - e - 1) / (-p) + 1) : 0;
         }
         start[ax] = n ? s : 0;
-        step[ax] = p;
+        step[ax] = n > 1 ? p : 1; /* keeps st * step in range */
         len[ax] = n;
     }
     return AXON_ERR_OK;
@@ -478,7 +479,8 @@ axon_err axon__ot_tile_infer(axon__opctx *c)
         if (r < 0)
             return axon__kerr(c, AXON_ERR_INVALID_ARG,
                               "Tile: negative repeat %lld", (long long)r);
-        y->dims[k] *= r;
+        if (__builtin_mul_overflow(y->dims[k], r, &y->dims[k]))
+            return axon__kerr(c, AXON_ERR_LIMIT, "Tile: output too large");
     }
     return AXON_ERR_OK;
 }
@@ -559,8 +561,12 @@ static axon_err pad_setup(axon__opctx *c, pad_info *p)
         p->after[ax] = attr ? attr[i + naxes] : axon__get_i64(pt, i + naxes);
     }
     for (int k = 0; k < r; k++) {
-        int64_t d = x->dims[k];
-        if (d + p->before[k] + p->after[k] < 0)
+        int64_t d = x->dims[k], sum;
+        if (__builtin_add_overflow(p->before[k], p->after[k], &sum) ||
+            __builtin_add_overflow(sum, d, &sum) || sum > (INT64_C(1) << 48))
+            return axon__kerr(c, AXON_ERR_LIMIT,
+                              "Pad: pads too large on axis %d", k);
+        if (sum < 0)
             return axon__kerr(c, AXON_ERR_SHAPE,
                               "Pad: pads %lld,%lld leave axis %d of size "
                               "%lld negative",

@@ -105,7 +105,8 @@ axon_err axon__ot_reshape_infer(axon__opctx *c)
             goto bad;
         }
         out[k] = d;
-        known *= d;
+        if (__builtin_mul_overflow(known, d, &known))
+            goto bad;
     }
     if (infer_at >= 0) {
         if (known == 0 || total % known != 0)
@@ -453,6 +454,9 @@ axon_err axon__ot_dropout_run(axon__opctx *c)
 
 /* ---- Range -------------------------------------------------------------- */
 
+/* More elements than any plan could hold; also keeps the casts defined. */
+#define RANGE_MAX ((int64_t)1 << 48)
+
 static int range_dtype_ok(axon_dtype dt)
 {
     return dt == AXON_DTYPE_FLOAT || dt == AXON_DTYPE_DOUBLE ||
@@ -488,6 +492,8 @@ axon_err axon__ot_range_infer(axon__opctx *c)
                               "Range: delta must be non-zero and all inputs "
                               "finite");
         double q = ceil((l - s) / d);
+        if (q > RANGE_MAX)
+            return axon__kerr(c, AXON_ERR_LIMIT, "Range: too many elements");
         n = q > 0 ? (int64_t)q : 0;
     } else {
         int64_t s = axon__get_i64(c->in[0], 0), l = axon__get_i64(c->in[1], 0);
@@ -495,11 +501,15 @@ axon_err axon__ot_range_infer(axon__opctx *c)
         if (d == 0)
             return axon__kerr(c, AXON_ERR_INVALID_ARG,
                               "Range: delta must be non-zero");
-        int64_t diff = l - s;
+        int64_t diff;
+        if (__builtin_sub_overflow(l, s, &diff) || d == INT64_MIN)
+            return axon__kerr(c, AXON_ERR_LIMIT, "Range: too many elements");
         if ((diff > 0) != (d > 0) || diff == 0)
             n = 0;
         else
-            n = (diff + d + (d > 0 ? -1 : 1)) / d;
+            n = d > 0 ? (diff - 1) / d + 1 : (-diff - 1) / -d + 1;
+        if (n > RANGE_MAX)
+            return axon__kerr(c, AXON_ERR_LIMIT, "Range: too many elements");
     }
     axon__ot_set(c->out[0], dt, 1, &n);
     return AXON_ERR_OK;
