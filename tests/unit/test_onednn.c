@@ -9,6 +9,7 @@
  * really carries a private layout.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,14 @@ static const char *gen_py =
     "strides=[2, 2])]\n"
     "save('residual', nodes, [[1, 16, 12, 12]], ['y', 'p'], i1 + i2 + i3, "
     "4)\n"
+    /* a conv output read by a oneDNN conv and by a reference op (Flatten)
+     * must stay dense; the first conv has 12 channels (not a multiple of
+     * the block size) */
+    "n1, i1 = conv('c1', 'in0', 'a', 5, 12, 3, pads=[1, 1, 1, 1])\n"
+    "n2, i2 = conv('c2', 'a', 'y', 12, 8, 3, strides=[2, 2])\n"
+    "save('mixed_consumers', [n1, n2, h.make_node('Flatten', ['a'], "
+    "['f']), h.make_node('Relu', ['f'], ['z'])], [[1, 5, 9, 9]], "
+    "['y', 'z'], i1 + i2, 3)\n"
     /* residual operand straight from a graph input (dense) */
     "n1, i1 = conv('c1', 'in0', 'a', 8, 8, 3, pads=[1, 1, 1, 1])\n"
     "save('sum_dense', [n1, h.make_node('Add', ['in1', 'a'], ['y'])], "
@@ -473,6 +482,79 @@ TEST(eltwise_blocked_chain)
     int layouts = -1;
     CHECK(check_model("eltwise_blocked", &layouts));
     CHECK(layouts >= 3);
+}
+
+TEST(mixed_consumers_stay_dense)
+{
+    int layouts = -1;
+    CHECK(check_model("mixed_consumers", &layouts));
+    CHECK_EQ_INT(layouts, 0);
+}
+
+/* Several sessions run the same prepared kernels at once (reentrancy:
+ * per-run memory objects, per-thread streams, scratchpads in the run
+ * arena). Each thread checks its results against a single-thread run. */
+typedef struct mt_arg {
+    axon_model *m;
+    const float *x;
+    const float *want;
+    int64_t n_out;
+    int ok;
+} mt_arg;
+
+static void *mt_worker(void *p)
+{
+    mt_arg *a = p;
+    axon_session *s = NULL;
+    a->ok = axon_session_create(a->m, &s) == AXON_ERR_OK;
+    axon_tensor in = {.dtype = AXON_DTYPE_FLOAT, .ndim = 4,
+                      .dims = {1, 16, 12, 12}, .data = (void *)a->x};
+    for (int it = 0; a->ok && it < 20; it++) {
+        axon_tensor out[2];
+        if (axon_session_run(s, &in, 1, out, 2) != AXON_ERR_OK) {
+            a->ok = 0;
+            break;
+        }
+        a->ok = memcmp(out[0].data, a->want,
+                       (size_t)a->n_out * sizeof(float)) == 0;
+    }
+    axon_session_free(s);
+    return NULL;
+}
+
+TEST(concurrent_sessions_share_kernels)
+{
+    CHECK(generate());
+    axon_model *m = load("residual", 0);
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    static float x[16 * 12 * 12];
+    for (int i = 0; i < 16 * 12 * 12; i++)
+        x[i] = (float)cos(i * 0.37) * 2.0f;
+    axon_session *s = NULL;
+    axon_tensor in = {.dtype = AXON_DTYPE_FLOAT, .ndim = 4,
+                      .dims = {1, 16, 12, 12}, .data = x};
+    axon_tensor out[2];
+    CHECK(axon_session_create(m, &s) == AXON_ERR_OK);
+    CHECK(axon_session_run(s, &in, 1, out, 2) == AXON_ERR_OK);
+    int64_t n = axon_tensor_numel(&out[0]);
+    float *want = malloc((size_t)n * sizeof(float));
+    memcpy(want, out[0].data, (size_t)n * sizeof(float));
+    axon_session_set_threads(s, 1);
+    pthread_t th[3];
+    mt_arg args[3];
+    for (int t = 0; t < 3; t++) {
+        args[t] = (mt_arg){m, x, want, n, 0};
+        pthread_create(&th[t], NULL, mt_worker, &args[t]);
+    }
+    for (int t = 0; t < 3; t++) {
+        pthread_join(th[t], NULL);
+        CHECK(args[t].ok);
+    }
+    free(want);
+    axon_session_free(s);
+    axon_model_free(m);
 }
 
 TEST(zz_cleanup)
