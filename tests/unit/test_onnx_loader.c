@@ -976,6 +976,60 @@ TEST(onnx_parse_tensor_standalone)
     free(t.b);
 }
 
+/* Millions of tiny nodes would expand ~50x into graph structs: refused. */
+TEST(onnx_metadata_budget)
+{
+    pbw g = {0}, n = {0};
+    w_str(&n, 4, "A");
+    for (int i = 0; i < 600000; i++)
+        w_len(&g, 1, n.b, n.n);
+    free(n.b);
+    pbw m = model(&g, 13);
+    axon__graph *gr = NULL;
+    char err[512];
+    CHECK_EQ_INT(parse(&m, NULL, &gr, NULL, err, sizeof(err)), AXON_ERR_LIMIT);
+    CHECK(strstr(err, "MB") != NULL);
+    CHECK(gr == NULL);
+    free(m.b);
+}
+
+/* A long chain loads in linear time (names go through a hash map). */
+TEST(onnx_large_graph_linear)
+{
+    enum { N = 100000 };
+    pbw g = {0}, vi = {0};
+    char a[32], b[32];
+    int64_t d[1] = {4};
+    vi = value_info("v0", 1, d, 1);
+    w_msg(&g, 11, &vi);
+    for (int i = 0; i < N; i++) {
+        snprintf(a, sizeof(a), "v%d", i);
+        snprintf(b, sizeof(b), "v%d", i + 1);
+        const char *in[] = {a}, *out[] = {b};
+        pbw n = node("Relu", NULL, in, 1, out, 1);
+        w_msg(&g, 1, &n);
+    }
+    vi = value_info(b, 1, d, 1);
+    w_msg(&g, 12, &vi);
+    pbw m = model(&g, 13);
+    axon__graph *gr = NULL;
+    char err[512];
+    int64_t t0 = axon__now_ns();
+    CHECK_EQ_INT(parse(&m, NULL, &gr, NULL, err, sizeof(err)), AXON_ERR_OK);
+    double secs = (double)(axon__now_ns() - t0) / 1e9;
+    if (gr) {
+        CHECK_EQ_INT(gr->n_nodes, N);
+        CHECK_EQ_INT(gr->n_values, N + 1);
+        CHECK_EQ_INT(gr->nodes[N - 1].inputs[0], gr->nodes[N - 2].outputs[0]);
+        CHECK_STR(gr->nodes[N - 1].name, "Relu_99999");
+    }
+    /* quadratic lookups would take minutes here; linear is about 0.1 s
+     * even with sanitizers */
+    CHECK(secs < 20.0);
+    axon__graph_destroy(gr);
+    free(m.b);
+}
+
 /* ---- the ONNX conformance data ------------------------------------------- */
 
 static uint8_t *read_all(const char *path, size_t *len)

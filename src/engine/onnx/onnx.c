@@ -14,6 +14,7 @@
  * caller's buffer when aligned.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -148,7 +149,29 @@ typedef struct builder {
     onnx_ctx *c;
     axon__graph *g;
     name_map map;
+    size_t budget;  /* bytes of metadata + converted data we allow */
 } builder;
+
+/* Memory the graph holds so far (arena blocks, value and node arrays). */
+static size_t graph_bytes(const axon__graph *g)
+{
+    return axon__arena_used(g->arena) +
+           (size_t)g->cap_values * sizeof(axon__value) +
+           (size_t)g->cap_nodes * sizeof(axon__node);
+}
+
+/* A hostile file of millions of tiny nodes expands ~50x into graph structs;
+ * typed data (int64 as 1-byte varints) up to 8x. Real models stay far
+ * below 16x their size plus a fixed allowance, so past that we stop with
+ * LIMIT instead of growing towards the OOM killer. */
+static axon_err check_budget(builder *b, const uint8_t *at)
+{
+    if (graph_bytes(b->g) > b->budget)
+        return axon__onnx_fail(b->c, AXON_ERR_LIMIT, at,
+                               "model metadata needs more than %zu MB",
+                               b->budget >> 20);
+    return AXON_ERR_OK;
+}
 
 static uint64_t hash_bytes(const uint8_t *s, size_t n)
 {
@@ -776,6 +799,11 @@ static axon_err decode_node(builder *b, const uint8_t *p, size_t len,
         return axon__onnx_wire_fail(c, &f);
     if (!op || op_len == 0)
         return axon__onnx_fail(c, AXON_ERR_PARSE, p, "node without op_type");
+    if (n_in > ONNX_MAX_COUNT || n_out > ONNX_MAX_COUNT ||
+        n_attr > ONNX_MAX_COUNT)
+        return axon__onnx_fail(c, AXON_ERR_LIMIT, p,
+                               "node has more than %d inputs, outputs or "
+                               "attributes", ONNX_MAX_COUNT);
 
     int ni = axon__graph_add_node(g, "", "", "", (int)n_in, (int)n_out,
                                   (int)n_attr);
@@ -895,7 +923,8 @@ static axon_err decode_graph(builder *b, const uint8_t *p, size_t len)
 
     /* initializers first, so inputs with defaults are recognized */
     for (r = pb_reader_init(p, len), k = 0; pb_next(&r, &f) > 0;)
-        if (f.num == 5 && (e = decode_initializer(b, &f, k++)))
+        if (f.num == 5 && ((e = decode_initializer(b, &f, k++)) ||
+                           (e = check_budget(b, f.at))))
             return e;
 
     for (r = pb_reader_init(p, len), k = 0; pb_next(&r, &f) > 0;) {
@@ -925,7 +954,8 @@ static axon_err decode_graph(builder *b, const uint8_t *p, size_t len)
     }
 
     for (r = pb_reader_init(p, len), k = 0; pb_next(&r, &f) > 0;)
-        if (f.num == 1 && (e = decode_node(b, f.data, f.len, k++)))
+        if (f.num == 1 && ((e = decode_node(b, f.data, f.len, k++)) ||
+                           (e = check_budget(b, f.at))))
             return e;
 
     for (r = pb_reader_init(p, len), k = 0; pb_next(&r, &f) > 0;) {
@@ -1081,6 +1111,8 @@ axon_err axon__onnx_parse(const void *buf, size_t len, const char *base_dir,
     }
     b.c = &c;
     b.g = c.g;
+    b.budget = (size_t)64 << 20;
+    b.budget += len > (SIZE_MAX - b.budget) / 16 ? SIZE_MAX - b.budget : len * 16;
     rc = decode_model(&b, buf, len);
 out:
     if (rc == AXON_ERR_NOMEM && err && errlen && !err[0])

@@ -669,13 +669,16 @@ axon_err axon__onnx_parse_tensor(const void *buf, size_t len, axon_tensor *t,
     c.err = err;
     c.errlen = errlen;
     axon_err e = axon__onnx_decode_tensor(&c, buf, len, NULL, -1, true, &ot);
+    if (e == AXON_ERR_NOMEM)
+        axon__errf(err, errlen, e, "out of memory while reading a tensor");
     if (e)
         return e;
     char *name = axon__strndup(ot.name ? (const char *)ot.name : "",
                                ot.name_len);
     if (!name) {
         axon__free((void *)ot.data);
-        return AXON_ERR_NOMEM;
+        return axon__errf(err, errlen, AXON_ERR_NOMEM,
+                          "out of memory while reading a tensor");
     }
     t->name = name;
     t->dtype = ot.dtype;
