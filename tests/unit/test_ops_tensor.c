@@ -1259,4 +1259,49 @@ TEST(slice_extreme_steps)
     }
 }
 
+/* Every permutation of a 3-D tensor larger than the kernel's copy tiles,
+ * with an element size of 8 and of 2. */
+TEST(transpose_all_perms_3d_tiled)
+{
+    static const int64_t perms[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
+                                        {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+    int64_t d[3] = {5, 37, 70};
+    int n = 5 * 37 * 70;
+    int64_t *x = malloc(sizeof(int64_t) * (size_t)n);
+    uint16_t *x16 = malloc(sizeof(uint16_t) * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        x[i] = (int64_t)i * 1000003 % 7919 - 4000;
+        x16[i] = (uint16_t)(i * 7);
+    }
+    for (int pi = 0; pi < 6; pi++)
+        for (int wide = 0; wide < 2; wide++) {
+            harness h;
+            const int64_t *pm = perms[pi];
+            h_init(&h, "Transpose", 1, 1);
+            h_ints(&h, "perm", pm, 3);
+            h_in(&h, 0, wide ? AXON_DTYPE_INT64 : AXON_DTYPE_UINT16, 3, d,
+                 wide ? (void *)x : (void *)x16);
+            CHECK_EQ_INT(h_run(&h), AXON_ERR_OK);
+            int64_t od[3] = {d[pm[0]], d[pm[1]], d[pm[2]]};
+            CHECK(dims_eq(&h.out[0], 3, od));
+            int bad = 0;
+            int64_t i[3];
+            for (i[0] = 0; i[0] < d[0]; i[0]++)
+                for (i[1] = 0; i[1] < d[1]; i[1]++)
+                    for (i[2] = 0; i[2] < d[2]; i[2]++) {
+                        int64_t src = (i[0] * d[1] + i[1]) * d[2] + i[2];
+                        int64_t dst = (i[pm[0]] * od[1] + i[pm[1]]) * od[2] +
+                                      i[pm[2]];
+                        if (wide)
+                            bad += ((int64_t *)h.out[0].data)[dst] != x[src];
+                        else
+                            bad += ((uint16_t *)h.out[0].data)[dst] != x16[src];
+                    }
+            CHECK_EQ_INT(bad, 0);
+            h_free(&h);
+        }
+    free(x);
+    free(x16);
+}
+
 TEST_MAIN()

@@ -276,6 +276,48 @@ static void copy_row(char *d, const char *s, int64_t n, int64_t st, size_t es)
 #undef OT_ROW
 }
 
+/* Strided copy for a view whose innermost dim is strided while dim j reads
+ * contiguous source: a transpose. Copies TILE x TILE blocks of the (j, last)
+ * plane so that both the reads and the writes stay in cache lines; the
+ * other dims are walked by an odometer. d, s as in axon__ot_strided_copy
+ * after merging (n >= 2, j < n - 1). */
+#define TILE 32
+static void tiled_copy(char *out, const char *base, int n, const int64_t *d,
+                       const int64_t *s, int j, size_t es)
+{
+    int64_t ost[AXON__OT_MAX_VIEW], idx[AXON__OT_MAX_VIEW] = {0};
+    axon__ot_strides(d, n, ost);
+    int64_t dj = d[j], dl = d[n - 1], sl = s[n - 1], oj = ost[j];
+    int64_t planes = axon__ot_prod(d, 0, n) / (dj * dl);
+    int64_t soff = 0, doff = 0;
+    for (int64_t p = 0; p < planes; p++) {
+        for (int64_t a0 = 0; a0 < dj; a0 += TILE) {
+            int64_t a1 = a0 + TILE < dj ? a0 + TILE : dj;
+            for (int64_t b0 = 0; b0 < dl; b0 += TILE) {
+                int64_t b1 = b0 + TILE < dl ? b0 + TILE : dl;
+                for (int64_t a = a0; a < a1; a++) {
+                    char *o = out + (size_t)(doff + a * oj + b0) * es;
+                    const char *src = base + (soff + a + b0 * sl) * (int64_t)es;
+                    copy_row(o, src, b1 - b0, sl, es);
+                }
+            }
+        }
+        /* next plane: odometer over every dim but j and n - 1 */
+        for (int k = n - 2; k >= 0; k--) {
+            if (k == j)
+                continue;
+            soff += s[k];
+            doff += ost[k];
+            if (++idx[k] < d[k])
+                break;
+            soff -= s[k] * d[k];
+            doff -= ost[k] * d[k];
+            idx[k] = 0;
+        }
+    }
+}
+#undef TILE
+
 void axon__ot_strided_copy(void *dst, const void *src, int64_t soff, int nd,
                            const int64_t *dims, const int64_t *st, size_t es)
 {
@@ -302,6 +344,13 @@ void axon__ot_strided_copy(void *dst, const void *src, int64_t soff, int nd,
     if (n == 0) {
         memcpy(out, base, es);
         return;
+    }
+    if (s[n - 1] != 1 && n >= 2) {
+        for (int j = n - 2; j >= 0; j--)
+            if (s[j] == 1) {
+                tiled_copy(out, base, n, d, s, j, es);
+                return;
+            }
     }
     int64_t idx[AXON__OT_MAX_VIEW] = {0};
     int64_t rows = axon__ot_prod(d, 0, n - 1), len = d[n - 1];
