@@ -290,7 +290,7 @@ static void op_key(const void *buf, size_t len, const char *dir, char *key,
     axon__graph *g = NULL;
     axon__onnx_ext *ext = NULL;
     char err[256];
-    snprintf(key, keylen, "(unparsable)");
+    snprintf(key, keylen, "(model not parsed)");
     if (axon__onnx_parse(buf, len, dir, &g, &ext, err, sizeof err) ==
         AXON_ERR_OK) {
         if (g->n_nodes == 1)
