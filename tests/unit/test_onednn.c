@@ -111,6 +111,16 @@ static const char *gen_py =
     "save('mixed_consumers', [n1, n2, h.make_node('Flatten', ['a'], "
     "['f']), h.make_node('Relu', ['f'], ['z'])], [[1, 5, 9, 9]], "
     "['y', 'z'], i1 + i2, 3)\n"
+    /* Concat: channel axis on blocked inputs (one not a multiple of the
+     * block), on mixed dense/blocked inputs, and on another axis */
+    "n1, i1 = conv('c1', 'in0', 'a', 8, 16, 3, pads=[1, 1, 1, 1])\n"
+    "n2, i2 = conv('c2', 'in0', 'b', 8, 12, 1)\n"
+    "n3, i3 = conv('c3', 'cat', 'y', 36, 8, 3)\n"
+    "save('concat_channels', [n1, n2, h.make_node('Concat', "
+    "['a', 'b', 'in0'], ['cat'], axis=1), n3], [[1, 8, 9, 9]], ['y'], "
+    "i1 + i2 + i3, 4)\n"
+    "save('concat_axis', [h.make_node('Concat', ['in0', 'in1'], ['y'], "
+    "axis=-2)], [[2, 3, 4], [2, 5, 4]], ['y'], [], 1)\n"
     /* residual operand straight from a graph input (dense) */
     "n1, i1 = conv('c1', 'in0', 'a', 8, 8, 3, pads=[1, 1, 1, 1])\n"
     "save('sum_dense', [n1, h.make_node('Add', ['in1', 'a'], ['y'])], "
@@ -461,6 +471,8 @@ MODEL_TEST(gemm_c_input)
 MODEL_TEST(gemm_bc_input_full)
 MODEL_TEST(gemm_c_col_declined)
 MODEL_TEST(gemm_relu)
+MODEL_TEST(concat_channels)
+MODEL_TEST(concat_axis)
 MODEL_TEST(matmul_2d)
 MODEL_TEST(matmul_3d_const)
 MODEL_TEST(matmul_batched)

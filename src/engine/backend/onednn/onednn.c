@@ -306,20 +306,42 @@ out:
 
 /* ---- program building -------------------------------------------------- */
 
+/* Appends an empty exec with room for n_args arguments; NULL (message
+ * set) when the program is full or memory runs out. */
+static od_exec *od_exec_new(od_build *b, int n_args)
+{
+    od_kstate *ks = b->ks;
+    if (ks->n_exec >= OD_MAX_EXEC) {
+        axon__od_fail(b, AXON_ERR_INTERNAL, "kernel program too long");
+        return NULL;
+    }
+    od_exec *e = &ks->exec[ks->n_exec];
+    memset(e, 0, sizeof(*e));
+    e->args = axon__calloc((size_t)n_args, sizeof(od_arg));
+    if (!e->args) {
+        axon__od_fail(b, AXON_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    ks->n_exec++;
+    return e;
+}
+
 /* Contract: appends the primitive of pd (caller keeps pd) with args and a
  * workspace scratchpad if pd wants one. */
 axon_err axon__od_add(od_build *b, const_dnnl_primitive_desc_t pd,
                       const od_arg *args, int n_args)
 {
-    od_kstate *ks = b->ks;
-    if (ks->n_exec >= OD_MAX_EXEC || n_args + 1 > OD_MAX_ARGS)
-        return axon__od_fail(b, AXON_ERR_INTERNAL, "kernel program too long");
-    od_exec *e = &ks->exec[ks->n_exec];
-    memset(e, 0, sizeof(*e));
-    if (dnnl_primitive_create(&e->prim, pd) != dnnl_success)
+    if (n_args + 1 > OD_MAX_ARGS)
+        return axon__od_fail(b, AXON_ERR_INTERNAL, "too many arguments");
+    od_exec *e = od_exec_new(b, n_args + 1);
+    if (!e)
+        return b->ks->n_exec >= OD_MAX_EXEC ? AXON_ERR_INTERNAL
+                                            : AXON_ERR_NOMEM;
+    if (dnnl_primitive_create(&e->prim, pd) != dnnl_success) {
+        e->prim = NULL;
         return axon__od_fail(b, AXON_ERR_BACKEND,
                              "dnnl_primitive_create failed");
-    ks->n_exec++;
+    }
     for (int i = 0; i < n_args; i++)
         e->args[e->n_args++] = args[i];
     const dnnl_memory_desc_t *sp =
@@ -344,12 +366,10 @@ axon_err axon__od_reorder(od_build *b, const dnnl_memory_desc_t *smd,
     dnnl_engine_t eng = axon__od_engine();
     if (scale == 1.f && dnnl_memory_desc_equal(smd, dmd)) {
         /* same layout: oneDNN would use its generic (slow) reorder */
-        od_kstate *ks = b->ks;
-        if (ks->n_exec >= OD_MAX_EXEC)
-            return axon__od_fail(b, AXON_ERR_INTERNAL,
-                                 "kernel program too long");
-        od_exec *e = &ks->exec[ks->n_exec++];
-        memset(e, 0, sizeof(*e));
+        od_exec *e = od_exec_new(b, 2);
+        if (!e)
+            return b->ks->n_exec >= OD_MAX_EXEC ? AXON_ERR_INTERNAL
+                                                : AXON_ERR_NOMEM;
         e->copy_bytes = dnnl_memory_desc_get_size(smd);
         e->n_args = 2;
         e->args[0] = (od_arg){DNNL_ARG_FROM, sb, *smd};
@@ -528,9 +548,12 @@ static void od_kstate_free(void *p)
     od_kstate *ks = p;
     if (!ks)
         return;
-    for (int i = 0; i < ks->n_exec; i++)
+    for (int i = 0; i < ks->n_exec; i++) {
         if (ks->exec[i].prim)
             dnnl_primitive_destroy(ks->exec[i].prim);
+        axon__free(ks->exec[i].args);
+    }
+    axon__free(ks->exec);
     for (int i = 0; i < ks->n_owned; i++)
         axon__free(ks->owned[i]);
     axon__free(ks);
@@ -647,6 +670,13 @@ static axon_err onednn_prepare(axon__plan_build *pb, int node,
     b.pb = pb;
     b.node = node;
     b.ks = axon__calloc(1, sizeof(*b.ks));
+    if (b.ks) {
+        b.ks->exec = axon__calloc(OD_MAX_EXEC, sizeof(od_exec));
+        if (!b.ks->exec) {
+            axon__free(b.ks);
+            b.ks = NULL;
+        }
+    }
     if (!b.ks)
         return axon__errf(pb->err, pb->errlen, AXON_ERR_NOMEM,
                           "onednn: out of memory");

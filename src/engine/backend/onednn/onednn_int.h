@@ -35,21 +35,22 @@ typedef struct od_arg {
     dnnl_memory_desc_t md;
 } od_arg;
 
-#define OD_MAX_ARGS 10
-#define OD_MAX_EXEC 8
+#define OD_MAX_ARGS 24     /* per primitive, scratchpad included */
+#define OD_MAX_EXEC 16     /* primitives per kernel */
 #define OD_MAX_OWNED 4
 
 typedef struct od_exec {
     dnnl_primitive_t prim;   /* NULL: plain copy of args[0] to args[1] */
     size_t copy_bytes;
     int n_args;
-    od_arg args[OD_MAX_ARGS];
+    od_arg *args;            /* n_args entries, owned */
 } od_exec;
 
-/* Kernel state (axon__kernel.state), owned by the kernel. */
+/* Kernel state (axon__kernel.state), owned by the kernel. Sized to what
+ * the kernel uses: a plan holds one per oneDNN node. */
 typedef struct od_kstate {
     int n_exec;
-    od_exec exec[OD_MAX_EXEC];
+    od_exec *exec;             /* OD_MAX_EXEC entries, owned */
     int n_owned;
     void *owned[OD_MAX_OWNED]; /* axon__aligned_alloc'ed buffers */
 } od_kstate;

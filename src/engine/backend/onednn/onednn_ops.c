@@ -1046,6 +1046,95 @@ static axon_err gemm_prepare(od_build *b, const axon__node *n)
     return mm_build(b, &m, od_out(n, 0));
 }
 
+/* ---- Concat ------------------------------------------------------------ */
+
+#define OD_CONCAT_MAX 16
+
+static int concat_supports(const axon__plan_build *pb, const axon__node *n)
+{
+    int y = od_out(n, 0);
+    if (!od_single_output(n) || !axon__od_is_f32(pb, y) || n->n_inputs < 1 ||
+        n->n_inputs > OD_CONCAT_MAX)
+        return 0;
+    const axon_tensor *yt = axon__od_t(pb, y);
+    int axis = axon__norm_axis(axon__attr_int(n, "axis", 0), yt->ndim);
+    if (yt->ndim < 1 || axis < 0)
+        return 0;
+    int64_t total = 0;
+    for (int i = 0; i < n->n_inputs; i++) {
+        int v = od_in(n, i);
+        if (!axon__od_is_f32(pb, v))
+            return 0;
+        const axon_tensor *t = axon__od_t(pb, v);
+        if (t->ndim != yt->ndim)
+            return 0;
+        for (int d = 0; d < t->ndim; d++)
+            if (d != axis && t->dims[d] != yt->dims[d])
+                return 0;
+        if (t->dims[axis] < 1) /* empty pieces: leave to the reference */
+            return 0;
+        total += t->dims[axis];
+    }
+    return total == yt->dims[axis];
+}
+
+/* Inputs are taken in their own layouts (oneDNN concatenates blocked
+ * tensors directly); the output layout is the primitive's choice. */
+static axon_err concat_prepare(od_build *b, const axon__node *n)
+{
+    const axon__plan_build *pb = b->pb;
+    int y = od_out(n, 0);
+    const axon_tensor *yt = axon__od_t(pb, y);
+    int axis = axon__norm_axis(axon__attr_int(n, "axis", 0), yt->ndim);
+    int k = n->n_inputs;
+    dnnl_memory_desc_t srcs[OD_CONCAT_MAX], dst;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    od_arg args[OD_CONCAT_MAX + 1];
+    axon_err rc;
+    for (int i = 0; i < k; i++)
+        axon__od_val_md(b, od_in(n, i), &srcs[i]);
+    od_any_md(&dst, yt->ndim, yt->dims);
+    rc = axon__od_attr(b, NULL, 1.f, &attr);
+    if (rc != AXON_ERR_OK)
+        return rc;
+    if (dnnl_concat_primitive_desc_create(&pd, &dst, k, axis, srcs, attr,
+                                          axon__od_engine()) !=
+        dnnl_success) {
+        /* layouts it cannot combine: make every input dense */
+        for (int i = 0; i < k; i++) {
+            const axon_tensor *t = axon__od_t(pb, od_in(n, i));
+            axon__od_plain_md(&srcs[i], t->ndim, t->dims);
+        }
+        if (dnnl_concat_primitive_desc_create(&pd, &dst, k, axis, srcs, attr,
+                                              axon__od_engine()) !=
+            dnnl_success) {
+            pd = NULL;
+            rc = axon__od_fail(b, AXON_ERR_BACKEND,
+                               "no concat implementation");
+            goto out;
+        }
+    }
+    for (int i = 0; i < k; i++) {
+        args[i].arg = DNNL_ARG_MULTIPLE_SRC + i;
+        args[i].md = srcs[i];
+        rc = axon__od_input(b, od_in(n, i), &srcs[i], &args[i].buf, NULL);
+        if (rc != AXON_ERR_OK)
+            goto out;
+    }
+    dst = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+    args[k].arg = DNNL_ARG_DST;
+    args[k].md = dst;
+    rc = axon__od_output_begin(b, y, &dst, &args[k].buf);
+    if (rc == AXON_ERR_OK)
+        rc = axon__od_add(b, pd, args, k + 1);
+out:
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    dnnl_primitive_attr_destroy(attr);
+    return rc;
+}
+
 /* ---- table ------------------------------------------------------------- */
 
 const od_op axon__od_ops[] = {
@@ -1068,5 +1157,6 @@ const od_op axon__od_ops[] = {
     {"Div", bin_supports, bin_prepare},
     {"MatMul", matmul_supports, matmul_prepare},
     {"Gemm", gemm_supports, gemm_prepare},
+    {"Concat", concat_supports, concat_prepare},
     {NULL, NULL, NULL},
 };
