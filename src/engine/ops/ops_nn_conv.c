@@ -119,50 +119,98 @@ static void act_apply(const act_spec *a, float *y, int64_t n)
 }
 
 /* ---- matrix product ------------------------------------------------------
- * y[m][q] (+)= sum_k A(m,k) * b[k*ldb + q] for m in [m0,m1), q in [0,nq),
- * with A(m,k) = a[m*as_m + k*as_k]. Rows go four at a time so each row of b
- * is loaded once per four outputs. */
+ * y[m][q] = sum_k A(m,k) * b[k*ldb + q] for m in [m0,m1), q in [0,nq), with
+ * A(m,k) = a[m*as_m + k*as_k]. The main block keeps a 4 x 8 tile of y in
+ * registers across the whole k loop (GCC/Clang vector extensions, which
+ * lower to whatever SIMD the target has); edges use plain loops. */
+#if defined(__GNUC__)
+typedef float v4f __attribute__((vector_size(16)));
+
+static inline v4f v4_load(const float *p)
+{
+    v4f v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+static inline void v4_store(float *p, v4f v)
+{
+    memcpy(p, &v, sizeof(v));
+}
+
+/* 4 rows x 8 columns starting at row m, column q. */
+static void gemm_4x8(const float *a, int64_t as_m, int64_t as_k,
+                     const float *b, int64_t ldb, float *y, int64_t ldy,
+                     int64_t K)
+{
+    v4f c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0};
+    v4f c20 = {0}, c21 = {0}, c30 = {0}, c31 = {0};
+    for (int64_t k = 0; k < K; k++) {
+        const float *ak = a + k * as_k, *bk = b + k * ldb;
+        v4f b0 = v4_load(bk), b1 = v4_load(bk + 4);
+        float w0 = ak[0], w1 = ak[as_m], w2 = ak[2 * as_m], w3 = ak[3 * as_m];
+        c00 += b0 * w0;
+        c01 += b1 * w0;
+        c10 += b0 * w1;
+        c11 += b1 * w1;
+        c20 += b0 * w2;
+        c21 += b1 * w2;
+        c30 += b0 * w3;
+        c31 += b1 * w3;
+    }
+    v4_store(y, c00);
+    v4_store(y + 4, c01);
+    v4_store(y + ldy, c10);
+    v4_store(y + ldy + 4, c11);
+    v4_store(y + 2 * ldy, c20);
+    v4_store(y + 2 * ldy + 4, c21);
+    v4_store(y + 3 * ldy, c30);
+    v4_store(y + 3 * ldy + 4, c31);
+}
+#define GEMM_HAVE_BLOCK 1
+#else
+#define GEMM_HAVE_BLOCK 0
+#endif
+
+/* Plain loops for rows [m0,m1) x columns [q0,q1). */
+static void gemm_edge(const float *a, int64_t as_m, int64_t as_k,
+                      const float *b, int64_t ldb, float *y, int64_t ldy,
+                      int64_t m0, int64_t m1, int64_t q0, int64_t q1,
+                      int64_t K)
+{
+    for (int64_t m = m0; m < m1; m++) {
+        float *restrict ym = y + m * ldy;
+        for (int64_t q = q0; q < q1; q++)
+            ym[q] = 0;
+        const float *am = a + m * as_m;
+        for (int64_t k = 0; k < K; k++) {
+            float w = am[k * as_k];
+            const float *restrict bk = b + k * ldb;
+            for (int64_t q = q0; q < q1; q++)
+                ym[q] += w * bk[q];
+        }
+    }
+}
+
 static void gemm_tile(const float *a, int64_t as_m, int64_t as_k,
                       const float *b, int64_t ldb, float *y, int64_t ldy,
-                      int64_t m0, int64_t m1, int64_t K, int64_t nq,
-                      int accumulate)
+                      int64_t m0, int64_t m1, int64_t K, int64_t nq)
 {
-    int64_t m = m0;
-    for (; m + 4 <= m1; m += 4) {
-        float *restrict y0 = y + m * ldy, *restrict y1 = y0 + ldy;
-        float *restrict y2 = y1 + ldy, *restrict y3 = y2 + ldy;
-        if (!accumulate) {
-            memset(y0, 0, (size_t)nq * sizeof(float));
-            memset(y1, 0, (size_t)nq * sizeof(float));
-            memset(y2, 0, (size_t)nq * sizeof(float));
-            memset(y3, 0, (size_t)nq * sizeof(float));
-        }
-        const float *am = a + m * as_m;
-        for (int64_t k = 0; k < K; k++) {
-            float w0 = am[k * as_k], w1 = am[as_m + k * as_k];
-            float w2 = am[2 * as_m + k * as_k], w3 = am[3 * as_m + k * as_k];
-            const float *restrict bk = b + k * ldb;
-            for (int64_t q = 0; q < nq; q++) {
-                float v = bk[q];
-                y0[q] += w0 * v;
-                y1[q] += w1 * v;
-                y2[q] += w2 * v;
-                y3[q] += w3 * v;
-            }
-        }
-    }
-    for (; m < m1; m++) {
-        float *restrict y0 = y + m * ldy;
-        if (!accumulate)
-            memset(y0, 0, (size_t)nq * sizeof(float));
-        const float *am = a + m * as_m;
-        for (int64_t k = 0; k < K; k++) {
-            float w0 = am[k * as_k];
-            const float *restrict bk = b + k * ldb;
-            for (int64_t q = 0; q < nq; q++)
-                y0[q] += w0 * bk[q];
-        }
-    }
+    int64_t mb = m0, qb = 0;
+#if GEMM_HAVE_BLOCK
+    int64_t nq8 = nq / 8 * 8;
+    for (; mb + 4 <= m1; mb += 4)
+        for (int64_t q = 0; q < nq8; q += 8)
+            gemm_4x8(a + mb * as_m, as_m, as_k, b + q, ldb,
+                     y + mb * ldy + q, ldy, K);
+    qb = nq8;
+    /* right edge of the full 4-row blocks */
+    if (qb < nq && mb > m0)
+        gemm_edge(a, as_m, as_k, b, ldb, y, ldy, m0, mb, qb, nq, K);
+#endif
+    /* bottom rows (all columns) */
+    if (mb < m1)
+        gemm_edge(a, as_m, as_k, b, ldb, y, ldy, mb, m1, 0, nq, K);
 }
 
 /* ---- Conv ----------------------------------------------------------------*/
@@ -368,8 +416,7 @@ axon_err axon__nn_conv_run(axon__opctx *c)
                     int64_t m1 = m0 + TILE_M < Mg ? m0 + TILE_M : Mg;
                     int64_t nq = pc - q0 < TILE_Q ? pc - q0 : TILE_Q;
                     float *yt = y + ybase + p0 + q0;
-                    gemm_tile(wg, Kg, 1, b + q0, ldb, yt, P, m0, m1, Kg, nq,
-                              0);
+                    gemm_tile(wg, Kg, 1, b + q0, ldb, yt, P, m0, m1, Kg, nq);
                     for (int64_t m = m0; m < m1; m++) {
                         float *yr = yt + m * P;
                         if (bias) {
@@ -562,7 +609,7 @@ axon_err axon__nn_convtranspose_run(axon__opctx *c)
                     int64_t m1 = m0 + TILE_M < MgK ? m0 + TILE_M : MgK;
                     int64_t nq = pc - q0 < TILE_Q ? pc - q0 : TILE_Q;
                     gemm_tile(wg, 1, MgK, xg + p0 + q0, P, col + q0, pc, m0,
-                              m1, cf.Cg, nq, 0);
+                              m1, cf.Cg, nq);
                 }
                 /* col2im: scatter each row back into its output channel */
 #pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
