@@ -71,13 +71,19 @@ static bool location_is_safe(const uint8_t *loc, size_t len)
     return true;
 }
 
+/* strerror is not thread-safe and loads may run in parallel. */
+static const char *errstr(int err, char buf[static 128])
+{
+    return strerror_r(err, buf, 128); /* GNU variant (_GNU_SOURCE) */
+}
+
 /* Finds or creates the map of the external file `loc` under c->base_dir.
  * On success *data and *size describe the whole file (owned by c->ext). */
 static axon_err ext_map_file(onnx_ctx *c, const uint8_t *loc, size_t loc_len,
                              const uint8_t *at, const uint8_t **data,
                              size_t *size)
 {
-    char rbase[PATH_MAX], joined[PATH_MAX], rfile[PATH_MAX];
+    char rbase[PATH_MAX], joined[PATH_MAX], rfile[PATH_MAX], ebuf[128];
     int shown = loc_len > 200 ? 200 : (int)loc_len;
     int fd = -1;
     if (!c->base_dir)
@@ -93,7 +99,7 @@ static axon_err ext_map_file(onnx_ctx *c, const uint8_t *loc, size_t loc_len,
     if (!realpath(c->base_dir, rbase))
         return axon__onnx_fail(c, AXON_ERR_IO, at,
                                "external data: base directory '%s': %s",
-                               c->base_dir, strerror(errno));
+                               c->base_dir, errstr(errno, ebuf));
     int jn = snprintf(joined, sizeof(joined), "%s/%.*s", rbase, (int)loc_len,
                       (const char *)loc);
     if (jn < 0 || (size_t)jn >= sizeof(joined))
@@ -102,7 +108,7 @@ static axon_err ext_map_file(onnx_ctx *c, const uint8_t *loc, size_t loc_len,
     if (!realpath(joined, rfile))
         return axon__onnx_fail(c, AXON_ERR_IO, at,
                                "external data file '%.*s': %s", shown,
-                               (const char *)loc, strerror(errno));
+                               (const char *)loc, errstr(errno, ebuf));
     size_t bl = strlen(rbase);
     bool inside = strcmp(rbase, "/") == 0
                       ? true
@@ -138,7 +144,7 @@ static axon_err ext_map_file(onnx_ctx *c, const uint8_t *loc, size_t loc_len,
     fd = open(rfile, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &st) != 0) {
         rc = axon__onnx_fail(c, AXON_ERR_IO, at, "external data file '%.*s': %s",
-                             shown, (const char *)loc, strerror(errno));
+                             shown, (const char *)loc, errstr(errno, ebuf));
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
@@ -154,7 +160,7 @@ static axon_err ext_map_file(onnx_ctx *c, const uint8_t *loc, size_t loc_len,
             m.addr = NULL;
             rc = axon__onnx_fail(c, AXON_ERR_IO, at,
                                  "external data '%.*s': mmap: %s", shown,
-                                 (const char *)loc, strerror(errno));
+                                 (const char *)loc, errstr(errno, ebuf));
             goto out;
         }
     }
