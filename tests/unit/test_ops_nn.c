@@ -1063,4 +1063,51 @@ TEST(resize_tf_crop_and_resize_extrapolation)
     r_free(&r);
 }
 
+TEST(resize_axes_keep_aspect_and_upsample7)
+{
+    int64_t xd[4] = {1, 1, 3, 4}, two = 2, zero = 0;
+    float *x = rand_buf(12);
+    int64_t sizes[2] = {6, 10}, axes[2] = {2, 3};
+    rig r;
+    r_init(&r, "Resize", 4, 1);
+    r.g->opset = 18;
+    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    r_in(&r, 1, AXON_DTYPE_FLOAT, 1, &zero, NULL);
+    r_in(&r, 2, AXON_DTYPE_FLOAT, 1, &zero, NULL);
+    r_in(&r, 3, AXON_DTYPE_INT64, 1, &two, sizes);
+    r_ints(&r, "axes", axes, 2);
+    r_str(&r, "keep_aspect_ratio_policy", "not_larger");
+    r_str(&r, "coordinate_transformation_mode", "asymmetric");
+    r_str(&r, "nearest_mode", "floor");
+    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    CHECK_EQ_INT(r.out[0].dims[2], 6); /* scale min(2, 2.5) = 2 */
+    CHECK_EQ_INT(r.out[0].dims[3], 8);
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 8; j++)
+            CHECK_NEAR(((float *)r.out[0].data)[i * 8 + j],
+                       x[(i / 2) * 4 + j / 2], 0);
+    r_free(&r);
+
+    /* Upsample-7: scales attribute, linear (asymmetric) */
+    r_init(&r, "Upsample", 1, 1);
+    r.g->opset = 7;
+    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    axon__attr *a = &r.node->attrs[r.n_attrs++];
+    static const float sc[4] = {1, 1, 2, 2};
+    a->name = "scales";
+    a->type = AXON_ATTR_FLOATS;
+    a->floats = sc;
+    a->n = 4;
+    r_str(&r, "mode", "linear");
+    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    CHECK_EQ_INT(r.out[0].dims[2], 6);
+    CHECK_EQ_INT(r.out[0].dims[3], 8);
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 8; j++)
+            CHECK_NEAR(((float *)r.out[0].data)[i * 8 + j],
+                       lin_ref(x, 3, 4, i / 2.0, j / 2.0), 1e-5);
+    r_free(&r);
+    axon__free(x);
+}
+
 TEST_MAIN()
