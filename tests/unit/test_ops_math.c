@@ -583,6 +583,40 @@ TEST(cast_truncation_bool_and_half)
     mh_free(&h);
 }
 
+TEST(float16_binary_and_bfloat16_cast)
+{
+    /* 1.0, 2.0, -0.5 and 3.0 in IEEE half */
+    uint16_t a[3] = {0x3c00, 0x4000, 0xb800}, b[1] = {0x4200};
+    mh h;
+    mh_init(&h, "Max", 13, 2);
+    mh_in(&h, 0, AXON_DTYPE_FLOAT16, a, 1, (int64_t[]){3});
+    mh_in(&h, 1, AXON_DTYPE_FLOAT16, b, 1, (int64_t[]){1});
+    CHECK_EQ_INT(mh_run(&h), AXON_ERR_OK);
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ_INT(((uint16_t *)h.out.data)[i], 0x4200);
+    mh_free(&h);
+    mh_init(&h, "Add", 13, 2);
+    mh_in(&h, 0, AXON_DTYPE_FLOAT16, a, 1, (int64_t[]){3});
+    mh_in(&h, 1, AXON_DTYPE_FLOAT16, a, 1, (int64_t[]){3});
+    CHECK_EQ_INT(mh_run(&h), AXON_ERR_OK);
+    CHECK_EQ_INT(((uint16_t *)h.out.data)[0], 0x4000); /* 2.0 */
+    CHECK_EQ_INT(((uint16_t *)h.out.data)[1], 0x4400); /* 4.0 */
+    CHECK_EQ_INT(((uint16_t *)h.out.data)[2], 0xbc00); /* -1.0 */
+    mh_free(&h);
+
+    float x[2] = {0.8203125f + 0.001f, -1.0f};
+    mh_init(&h, "Cast", 13, 1);
+    mh_int(&h, "to", AXON_DTYPE_BFLOAT16);
+    mh_in(&h, 0, AXON_DTYPE_FLOAT, x, 1, (int64_t[]){2});
+    CHECK_EQ_INT(mh_run(&h), AXON_ERR_OK);
+    for (int i = 0; i < 2; i++) {
+        uint32_t bits;
+        memcpy(&bits, &x[i], 4);
+        CHECK_EQ_INT(((uint16_t *)h.out.data)[i], bits >> 16);
+    }
+    mh_free(&h);
+}
+
 /* ---- reductions ----------------------------------------------------------- */
 
 /* naive reduce of a [2,3,4] tensor over mask bits (1=axis0, 2=axis1, 4=2) */

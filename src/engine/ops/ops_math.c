@@ -102,6 +102,45 @@ void axon__math_copy_shape(axon_tensor *dst, const axon_tensor *src)
     memcpy(dst->dims, src->dims, sizeof(dst->dims));
 }
 
+float axon__math_h2f(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t e = (h >> 10) & 0x1f, m = h & 0x3ff, x;
+    float f;
+    if (e == 0) {
+        f = ldexpf((float)m, -24);
+        return sign ? -f : f;
+    }
+    if (e == 31)
+        x = sign | 0x7f800000u | (m << 13);
+    else
+        x = sign | ((e - 15 + 127) << 23) | (m << 13);
+    memcpy(&f, &x, 4);
+    return f;
+}
+
+uint16_t axon__math_f2h(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
+    uint32_t ax = x & 0x7fffffffu;
+    if (ax >= 0x7f800000u)
+        return (uint16_t)(sign | 0x7c00 | (ax > 0x7f800000u ? 0x200 : 0));
+    if (ax >= 0x477ff000u) /* rounds to >= 65520: infinity */
+        return (uint16_t)(sign | 0x7c00);
+    if (ax < 0x38800000u) { /* below 2^-14: subnormal half or zero */
+        float v;
+        memcpy(&v, &ax, 4);
+        return (uint16_t)(sign | (uint16_t)rintf(v * 16777216.0f));
+    }
+    uint32_t h = ((((ax >> 23) - 127 + 15)) << 10) | ((ax & 0x7fffff) >> 13);
+    uint32_t rem = ax & 0x1fff;
+    if (rem > 0x1000 || (rem == 0x1000 && (h & 1)))
+        h++;
+    return (uint16_t)(sign | h);
+}
+
 /* ---- broadcasting driver ----------------------------------------------
  * Operand 0 is the output (dense), 1..n the inputs, each broadcast to the
  * output's shape. After init, dims are coalesced: size-1 dims dropped and
@@ -214,6 +253,7 @@ int axon__math_tindex(axon_dtype dt)
     case AXON_DTYPE_INT64: return T_I64;
     case AXON_DTYPE_UINT64: return T_U64;
     case AXON_DTYPE_BOOL: return T_BOOL;
+    case AXON_DTYPE_FLOAT16: return AXON__T_F16;
     default: return -1;
     }
 }
@@ -386,6 +426,38 @@ GEN_S(bxor, I_BXOR, SAME) GEN_U(bxor, I_BXOR, SAME)
 GEN_U(shl, U_SHL, SAME) GEN_U(shr, U_SHR, SAME)
 GEN_F(prelu, F_PRELU, SAME) GEN_S(prelu, S_PRELU, SAME)
 
+/* float16: computed in float, one conversion per element */
+#define BIN_DEF_H(NAME, OT, EXPR, CONV)                                      \
+    static void NAME(const void *pa_, int64_t sa, const void *pb_,           \
+                     int64_t sb, void *po_, int64_t n)                       \
+    {                                                                        \
+        const uint16_t *pa = pa_, *pb = pb_;                                 \
+        OT *po = po_;                                                        \
+        for (int64_t i = 0; i < n; i++) {                                    \
+            float a = axon__math_h2f(pa[i * sa]);                            \
+            float b = axon__math_h2f(pb[i * sb]);                            \
+            po[i] = CONV(EXPR(a, b, float));                                 \
+        }                                                                    \
+    }
+#define H_SAME(v) axon__math_f2h((float)(v))
+#define H_BOOL(v) ((uint8_t)(v))
+BIN_DEF_H(add_h, uint16_t, E_ADD, H_SAME)
+BIN_DEF_H(sub_h, uint16_t, E_SUB, H_SAME)
+BIN_DEF_H(mul_h, uint16_t, E_MUL, H_SAME)
+BIN_DEF_H(div_h, uint16_t, E_DIV, H_SAME)
+BIN_DEF_H(max_h, uint16_t, F_MAX, H_SAME)
+BIN_DEF_H(min_h, uint16_t, F_MIN, H_SAME)
+BIN_DEF_H(pow_h, uint16_t, F_POW, H_SAME)
+BIN_DEF_H(fmod_h, uint16_t, F_FMOD, H_SAME)
+BIN_DEF_H(mod_h, uint16_t, F_MOD, H_SAME)
+BIN_DEF_H(prelu_h, uint16_t, F_PRELU, H_SAME)
+BIN_DEF_H(eq_h, uint8_t, E_EQ, H_BOOL)
+BIN_DEF_H(lt_h, uint8_t, E_LT, H_BOOL)
+BIN_DEF_H(gt_h, uint8_t, E_GT, H_BOOL)
+BIN_DEF_H(le_h, uint8_t, E_LE, H_BOOL)
+BIN_DEF_H(ge_h, uint8_t, E_GE, H_BOOL)
+#define ROW_H(OP) [AXON__T_F16] = OP##_h
+
 typedef struct binop {
     const char *name;
     bin_fn fn[T__N];
@@ -400,18 +472,18 @@ enum {
 };
 
 static const binop binops[] = {
-    [B_ADD] = {"Add", {ROW_F(add), ROW_S(add), ROW_U(add)}, 0, 0},
-    [B_SUB] = {"Sub", {ROW_F(sub), ROW_S(sub), ROW_U(sub)}, 0, 0},
-    [B_MUL] = {"Mul", {ROW_F(mul), ROW_S(mul), ROW_U(mul)}, 0, 0},
-    [B_DIV] = {"Div", {ROW_F(div), ROW_S(div), ROW_U(div)}, 0, 0},
-    [B_POW] = {"Pow", {ROW_F(pow), ROW_S(pow), ROW_U(pow)}, 0, 0},
-    [B_MOD] = {"Mod", {ROW_F(mod), ROW_S(mod), ROW_U(mod)}, 0, 0},
-    [B_FMOD] = {"Mod", {ROW_F(fmod), ROW_S(fmod), ROW_U(fmod)}, 0, 0},
-    [B_EQ] = {"Equal", {ROW_F(eq), ROW_S(eq), ROW_U(eq), ROW_B(eq)}, 1, 0},
-    [B_LT] = {"Less", {ROW_F(lt), ROW_S(lt), ROW_U(lt)}, 1, 0},
-    [B_GT] = {"Greater", {ROW_F(gt), ROW_S(gt), ROW_U(gt)}, 1, 0},
-    [B_LE] = {"LessOrEqual", {ROW_F(le), ROW_S(le), ROW_U(le)}, 1, 0},
-    [B_GE] = {"GreaterOrEqual", {ROW_F(ge), ROW_S(ge), ROW_U(ge)}, 1, 0},
+    [B_ADD] = {"Add", {ROW_F(add), ROW_H(add), ROW_S(add), ROW_U(add)}, 0, 0},
+    [B_SUB] = {"Sub", {ROW_F(sub), ROW_H(sub), ROW_S(sub), ROW_U(sub)}, 0, 0},
+    [B_MUL] = {"Mul", {ROW_F(mul), ROW_H(mul), ROW_S(mul), ROW_U(mul)}, 0, 0},
+    [B_DIV] = {"Div", {ROW_F(div), ROW_H(div), ROW_S(div), ROW_U(div)}, 0, 0},
+    [B_POW] = {"Pow", {ROW_F(pow), ROW_H(pow), ROW_S(pow), ROW_U(pow)}, 0, 0},
+    [B_MOD] = {"Mod", {ROW_F(mod), ROW_H(mod), ROW_S(mod), ROW_U(mod)}, 0, 0},
+    [B_FMOD] = {"Mod", {ROW_F(fmod), ROW_H(fmod), ROW_S(fmod), ROW_U(fmod)}, 0, 0},
+    [B_EQ] = {"Equal", {ROW_F(eq), ROW_H(eq), ROW_S(eq), ROW_U(eq), ROW_B(eq)}, 1, 0},
+    [B_LT] = {"Less", {ROW_F(lt), ROW_H(lt), ROW_S(lt), ROW_U(lt)}, 1, 0},
+    [B_GT] = {"Greater", {ROW_F(gt), ROW_H(gt), ROW_S(gt), ROW_U(gt)}, 1, 0},
+    [B_LE] = {"LessOrEqual", {ROW_F(le), ROW_H(le), ROW_S(le), ROW_U(le)}, 1, 0},
+    [B_GE] = {"GreaterOrEqual", {ROW_F(ge), ROW_H(ge), ROW_S(ge), ROW_U(ge)}, 1, 0},
     [B_AND] = {"And", {ROW_B(and)}, 1, 0},
     [B_OR] = {"Or", {ROW_B(or)}, 1, 0},
     [B_XOR] = {"Xor", {ROW_B(xor)}, 1, 0},
@@ -420,10 +492,10 @@ static const binop binops[] = {
     [B_BXOR] = {"BitwiseXor", {ROW_S(bxor), ROW_U(bxor)}, 0, 0},
     [B_SHL] = {"BitShift", {ROW_U(shl)}, 0, 0},
     [B_SHR] = {"BitShift", {ROW_U(shr)}, 0, 0},
-    [B_PRELU] = {"PRelu", {ROW_F(prelu), ROW_S(prelu)}, 0, 0},
-    [B_MAX] = {"Max", {ROW_F(max), ROW_S(max), ROW_U(max)}, 0, 1},
-    [B_MIN] = {"Min", {ROW_F(min), ROW_S(min), ROW_U(min)}, 0, 1},
-    [B_SUM] = {"Sum", {ROW_F(add), ROW_S(add), ROW_U(add)}, 0, 1},
+    [B_PRELU] = {"PRelu", {ROW_F(prelu), ROW_H(prelu), ROW_S(prelu)}, 0, 0},
+    [B_MAX] = {"Max", {ROW_F(max), ROW_H(max), ROW_S(max), ROW_U(max)}, 0, 1},
+    [B_MIN] = {"Min", {ROW_F(min), ROW_H(min), ROW_S(min), ROW_U(min)}, 0, 1},
+    [B_SUM] = {"Sum", {ROW_F(add), ROW_H(add), ROW_S(add), ROW_U(add)}, 0, 1},
     [B_MEAN] = {"Mean", {ROW_F(add)}, 0, 1},
 };
 
@@ -489,8 +561,10 @@ static axon_err bin_infer(axon__opctx *c, int id)
             return axon__kerr(c, AXON_ERR_INVALID_ARG, "input %d is missing",
                               i);
         /* Pow's exponent may have any numeric type (opset >= 12) */
-        if (t->dtype != dt && !(id == B_POW && tindex(t->dtype) >= 0 &&
-                                t->dtype != AXON_DTYPE_BOOL))
+        if (t->dtype != dt &&
+            !(id == B_POW && tindex(t->dtype) >= 0 &&
+              t->dtype != AXON_DTYPE_BOOL && dt != AXON_DTYPE_FLOAT16 &&
+              t->dtype != AXON_DTYPE_FLOAT16))
             return axon__kerr(c, AXON_ERR_DTYPE,
                               "%s: input dtypes differ: %s vs %s", op->name,
                               axon_dtype_name(dt),

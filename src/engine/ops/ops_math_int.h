@@ -15,11 +15,15 @@
 enum {
     AXON__T_F32, AXON__T_F64, AXON__T_I8, AXON__T_U8, AXON__T_I16,
     AXON__T_U16, AXON__T_I32, AXON__T_U32, AXON__T_I64, AXON__T_U64,
-    AXON__T_BOOL, AXON__T_N
+    AXON__T_BOOL, AXON__T_F16, AXON__T_N
 };
 
 /* Table index of dt, or -1 for dtypes the typed tables do not cover. */
 int axon__math_tindex(axon_dtype dt);
+
+/* IEEE half <-> float, round to nearest even; NaN and infinities kept. */
+float axon__math_h2f(uint16_t h);
+uint16_t axon__math_f2h(float f);
 
 /* Formats t's dims as "[2,3]" into buf (len >= 16 recommended); returns
  * buf. */

@@ -24,6 +24,13 @@
 
 /* ---- reductions --------------------------------------------------------- */
 
+/* Numeric dtypes the typed loops below cover (no bool, no float16). */
+static int num_ok(axon_dtype dt)
+{
+    int ti = axon__math_tindex(dt);
+    return ti >= 0 && ti != AXON__T_BOOL && ti != AXON__T_F16;
+}
+
 enum { R_SUM, R_MEAN, R_MAX, R_MIN, R_PROD, R_L1, R_L2, R_LOGSUM, R_LSE,
        R_SSQ };
 
@@ -97,9 +104,8 @@ static axon_err red_infer(axon__opctx *c, int kind)
     if (e)
         return e;
     const axon_tensor *x = c->in[0];
-    int ti = axon__math_tindex(x->dtype);
     int fl = axon__math_is_float(x->dtype);
-    if (ti < 0 || x->dtype == AXON_DTYPE_BOOL ||
+    if (!num_ok(x->dtype) ||
         (!fl && (kind == R_L2 || kind == R_LOGSUM || kind == R_LSE)))
         return axon__kerr(c, AXON_ERR_DTYPE, "%s does not support dtype %s",
                           red_names[kind], axon_dtype_name(x->dtype));
@@ -368,8 +374,7 @@ static axon_err arg_infer(axon__opctx *c, const char *name)
     if (e)
         return e;
     const axon_tensor *x = c->in[0];
-    int ti = axon__math_tindex(x->dtype);
-    if (ti < 0 || x->dtype == AXON_DTYPE_BOOL)
+    if (!num_ok(x->dtype))
         return axon__kerr(c, AXON_ERR_DTYPE, "%s does not support dtype %s",
                           name, axon_dtype_name(x->dtype));
     int64_t ax = axon__attr_int(c->node, "axis", 0);
@@ -596,8 +601,7 @@ axon_err axon__math_infer_cumsum(axon__opctx *c)
     if (e)
         return e;
     const axon_tensor *x = c->in[0], *a = c->in[1];
-    int ti = axon__math_tindex(x->dtype);
-    if (ti < 0 || x->dtype == AXON_DTYPE_BOOL)
+    if (!num_ok(x->dtype))
         return axon__kerr(c, AXON_ERR_DTYPE, "CumSum does not support %s",
                           axon_dtype_name(x->dtype));
     if ((a->dtype != AXON_DTYPE_INT32 && a->dtype != AXON_DTYPE_INT64) ||

@@ -337,45 +337,6 @@ axon_err axon__math_run_clip(axon__opctx *c)
 
 /* ---- Cast -------------------------------------------------------------- */
 
-static float half_to_float(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-    uint32_t e = (h >> 10) & 0x1f, m = h & 0x3ff, x;
-    float f;
-    if (e == 0) {
-        f = ldexpf((float)m, -24);
-        return sign ? -f : f;
-    }
-    if (e == 31)
-        x = sign | 0x7f800000u | (m << 13);
-    else
-        x = sign | ((e - 15 + 127) << 23) | (m << 13);
-    memcpy(&f, &x, 4);
-    return f;
-}
-
-static uint16_t float_to_half(float f)
-{
-    uint32_t x;
-    memcpy(&x, &f, 4);
-    uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
-    uint32_t ax = x & 0x7fffffffu;
-    if (ax >= 0x7f800000u)
-        return (uint16_t)(sign | 0x7c00 | (ax > 0x7f800000u ? 0x200 : 0));
-    if (ax >= 0x477ff000u) /* rounds to >= 65520: infinity */
-        return (uint16_t)(sign | 0x7c00);
-    if (ax < 0x38800000u) { /* below 2^-14: subnormal half or zero */
-        float v;
-        memcpy(&v, &ax, 4);
-        return (uint16_t)(sign | (uint16_t)rintf(v * 16777216.0f));
-    }
-    uint32_t h = ((((ax >> 23) - 127 + 15)) << 10) | ((ax & 0x7fffff) >> 13);
-    uint32_t rem = ax & 0x1fff;
-    if (rem > 0x1000 || (rem == 0x1000 && (h & 1)))
-        h++;
-    return (uint16_t)(sign | h);
-}
-
 static float bf16_to_float(uint16_t h)
 {
     uint32_t x = (uint32_t)h << 16;
@@ -384,20 +345,20 @@ static float bf16_to_float(uint16_t h)
     return f;
 }
 
+/* Truncates the low 16 bits, as the ONNX reference and its conformance
+ * data for Cast(FLOAT -> BFLOAT16) do; NaN stays a quiet NaN. */
 static uint16_t float_to_bf16(float f)
 {
     uint32_t x;
     memcpy(&x, &f, 4);
     if ((x & 0x7fffffffu) > 0x7f800000u)
         return (uint16_t)((x >> 16) | 0x40);
-    /* round to nearest even */
-    return (uint16_t)((x + 0x7fffu + ((x >> 16) & 1)) >> 16);
+    return (uint16_t)(x >> 16);
 }
 
 static int cast_supported(axon_dtype dt)
 {
-    return axon__math_tindex(dt) >= 0 || dt == AXON_DTYPE_FLOAT16 ||
-           dt == AXON_DTYPE_BFLOAT16;
+    return axon__math_tindex(dt) >= 0 || dt == AXON_DTYPE_BFLOAT16;
 }
 
 static int is_floaty(axon_dtype dt)
@@ -409,7 +370,7 @@ static int is_floaty(axon_dtype dt)
 static double load_f64(const void *p, axon_dtype dt, int64_t i)
 {
     switch (dt) {
-    case AXON_DTYPE_FLOAT16: return half_to_float(((const uint16_t *)p)[i]);
+    case AXON_DTYPE_FLOAT16: return axon__math_h2f(((const uint16_t *)p)[i]);
     case AXON_DTYPE_BFLOAT16: return bf16_to_float(((const uint16_t *)p)[i]);
     case AXON_DTYPE_FLOAT: return ((const float *)p)[i];
     case AXON_DTYPE_DOUBLE: return ((const double *)p)[i];
@@ -436,7 +397,7 @@ static int64_t f2i64(double d)
 static void store_f64(void *p, axon_dtype dt, int64_t i, double d)
 {
     switch (dt) {
-    case AXON_DTYPE_FLOAT16: ((uint16_t *)p)[i] = float_to_half((float)d); break;
+    case AXON_DTYPE_FLOAT16: ((uint16_t *)p)[i] = axon__math_f2h((float)d); break;
     case AXON_DTYPE_BFLOAT16: ((uint16_t *)p)[i] = float_to_bf16((float)d); break;
     case AXON_DTYPE_FLOAT: ((float *)p)[i] = (float)d; break;
     case AXON_DTYPE_DOUBLE: ((double *)p)[i] = d; break;
