@@ -530,7 +530,7 @@ static void run_one(runner *r, const char *root, const char *name)
     char *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
     if (WIFEXITED(wst) && WEXITSTATUS(wst) == 0 && t1 && t2) {
         *t1 = *t2 = '\0';
-        int s = atoi(buf);
+        int s = (int)strtol(buf, NULL, 10);
         st = s >= 0 && s < ST__COUNT ? (status)s : ST_ERROR;
         snprintf(key, sizeof key, "%s", t1 + 1);
         snprintf(msg, sizeof msg, "%s", t2 + 1);
