@@ -8,7 +8,40 @@ data="${AXON_CONFORMANCE_DIR:-/usr/share/libonnx-testdata/data/node}"
 [ -x "$runner" ] || { echo "FAIL: $runner not built"; exit 1; }
 [ -d "$data" ] || { echo "FAIL: $data missing (apt-get install libonnx-testdata)"; exit 1; }
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+tmp="$(mktemp -d)"
+trap 'rm -rf "$log" "$tmp"' EXIT
+
+# The runner itself must tell PASS from FAIL and UNSUPPORTED: a synthetic
+# suite with one right, one wrong and one unsupported case.
+/usr/bin/python3 - "$tmp" <<'PYEOF'
+import os, sys, numpy as np, onnx
+from onnx import helper, numpy_helper, TensorProto as TP
+root = sys.argv[1]
+def case(name, op, want_fn):
+    d = os.path.join(root, name, "test_data_set_0")
+    os.makedirs(d)
+    g = helper.make_graph([helper.make_node(op, ["x"], ["y"])], name,
+        [helper.make_tensor_value_info("x", TP.FLOAT, [2, 3])],
+        [helper.make_tensor_value_info("y", TP.FLOAT, [2, 3])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 7
+    onnx.save(m, os.path.join(root, name, "model.onnx"))
+    x = np.array([[-1, 2, -3], [4, -5, 6]], np.float32)
+    open(os.path.join(d, "input_0.pb"), "wb").write(numpy_helper.from_array(x, "x").SerializeToString())
+    open(os.path.join(d, "output_0.pb"), "wb").write(numpy_helper.from_array(want_fn(x), "y").SerializeToString())
+case("test_relu_ok", "Relu", lambda x: np.maximum(x, 0))
+case("test_relu_wrong", "Relu", lambda x: np.maximum(x, 0) + np.float32(0.01))
+case("test_nosuchop", "NoSuchOpXyz", lambda x: x)
+PYEOF
+"$runner" "$tmp" >"$log"
+cat "$log"
+self_ok=1
+grep -q '^PASS .*test_relu_ok' "$log" || self_ok=0
+grep -q '^FAIL .*test_relu_wrong: .*max abs error' "$log" || self_ok=0
+grep -q '^UNSUPPORTED .*test_nosuchop' "$log" || self_ok=0
+grep -q '^total 3: PASS 1, FAIL 1, UNSUPPORTED 1, ERROR 0, CRASH 0' "$log" || self_ok=0
+if [ $self_ok = 0 ]; then echo "FAIL: runner self-check"; echo "0 passed, 1 failed"; exit 1; fi
+echo "runner self-check ok"
 "$runner" --quiet "$data" >"$log"
 grep -E '^(CRASH|TIMEOUT) ' "$log" || true
 totals="$(grep '^total ' "$log")"
