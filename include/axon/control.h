@@ -244,6 +244,38 @@ axon_err axon_state_get(axon_state *st, const char *key, char **val_out);
  * else ~/.axon. Writes into buf. */
 void axon_state_dir(const char *override, char *buf, size_t len);
 
+
+/* ---------------------------------------------------------------- daemon */
+
+/* The daemon: serves the applied APIs over HTTP (through the server
+ * library) and answers the CLI on a Unix socket, state_dir/axon.sock (0600).
+ * One daemon per state folder (a lock on state_dir/daemon.pid). */
+typedef struct axon_daemon_opts {
+    const char *state_dir;  /* borrowed; NULL = axon_state_dir(NULL) */
+    const char *host;       /* HTTP listen address; NULL = "127.0.0.1" */
+    int port;               /* HTTP port; 0 = the stored one, else 8080 */
+} axon_daemon_opts;
+
+/* Runs the daemon in the calling thread until an admin "down" (drains every
+ * API first) or SIGTERM/SIGINT. Restores the APIs stored in state.db before
+ * answering. Returns OK after a clean stop, else the error (message in
+ * err). */
+axon_err axon_daemon_run(const axon_daemon_opts *opts, char *err,
+                         size_t errlen);
+
+/* Admin client. Sends one request to the daemon of state_dir (borrowed):
+ * `line` is the command line ("get iris json"), body (may be NULL) the
+ * payload (a spec for "apply"). The daemon's answer text is copied to out as
+ * it arrives (so "logs NAME follow" streams). *status_out gets the daemon's
+ * verdict: 0 success, else the exit status the CLI should return.
+ * Returns OK, NOT_READY (no daemon answers on the socket) or IO. */
+axon_err axon_admin_call(const char *state_dir, const char *line,
+                         const char *body, size_t body_len, FILE *out,
+                         int *status_out, char *err, size_t errlen);
+
+/* Path of the admin socket of state_dir into buf. */
+void axon_admin_socket_path(const char *state_dir, char *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

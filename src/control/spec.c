@@ -1383,6 +1383,11 @@ axon_err axon_spec_write_defaults_markdown(FILE *f)
                            : s->kinds == K_RT ? "RealtimeAPI"
                                               : "TrafficSplitter";
         const char *def = s->def_doc ? s->def_doc : s->def ? s->def : "";
+        if (s->type == T_SECTION) {
+            fprintf(f, "| `%s` | %s | %s |  |  | %s |\n", s->key, kind,
+                    type_doc(s->type), s->doc);
+            continue;
+        }
         fprintf(f, "| `%s` | %s | %s | %s%s%s | %s | %s |\n", s->key, kind,
                 type_doc(s->type), s->def_doc ? "" : "`", def,
                 s->def_doc ? "" : "`", bounds, s->doc);

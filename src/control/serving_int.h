@@ -1,0 +1,67 @@
+/*
+ * The daemon's view of the HTTP server: the few things the control plane
+ * needs (put a model version behind an API name with its settings, change
+ * its worker count, remove it with a drain, read its counters). serving.c
+ * implements it on include/axon/server.h when the server library is part of
+ * the build, and as "nothing is served over HTTP" otherwise, so that the
+ * control plane builds and its admin workflow is testable on its own.
+ * Thread-safe: the daemon calls it from its admin and ticker threads.
+ */
+#ifndef AXON_SERVING_INT_H
+#define AXON_SERVING_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "axon/error.h"
+
+typedef struct axon__serving axon__serving;
+
+typedef struct axon__serving_cfg {
+    int workers;            /* replicas */
+    int threads;            /* engine threads per worker */
+    int max_batch_size;
+    int64_t batch_interval_ns;
+    int max_concurrency;
+    int max_queue_length;
+    int64_t timeout_ns;
+} axon__serving_cfg;
+
+typedef struct axon__serving_stats {
+    uint64_t requests, s2xx, s4xx, s5xx;
+    double p50_ms, p99_ms;
+    double in_flight;       /* running + queued now */
+    int workers_ready;
+} axon__serving_counters;
+
+/* 1 when an HTTP server is compiled in. */
+int axon__serving_available(void);
+
+/* Starts serving HTTP on host:port (host, err borrowed). */
+axon_err axon__serving_create(const char *host, int port,
+                              axon__serving **out, char *err, size_t errlen);
+
+/* Serves the model file at path (borrowed) as API `name`, version `version`.
+ * A new name is added; an existing one is swapped atomically after the new
+ * version is loaded and warmed up, and the old one finishes its in-flight
+ * requests. On failure the old version keeps serving. */
+axon_err axon__serving_put(axon__serving *s, const char *name,
+                           const char *path, int version,
+                           const axon__serving_cfg *cfg, char *err,
+                           size_t errlen);
+
+/* Changes the worker count of name. */
+axon_err axon__serving_set_workers(axon__serving *s, const char *name,
+                                   int workers);
+
+/* Drains and removes name. NOT_FOUND when it was not served. */
+axon_err axon__serving_remove(axon__serving *s, const char *name);
+
+/* Counters of name; zeros when nothing is known. */
+axon_err axon__serving_get_stats(axon__serving *s, const char *name,
+                             axon__serving_counters *out);
+
+/* Stops with a drain and frees. NULL is a no-op. */
+void axon__serving_destroy(axon__serving *s);
+
+#endif
