@@ -32,6 +32,27 @@ int axon_cli_run(int argc, char **argv);     /* cmd_run.c */
 int axon_cli_inspect(int argc, char **argv); /* cmd_inspect.c */
 int axon_cli_bench(int argc, char **argv);   /* cmd_bench.c */
 int axon_cli_serve(int argc, char **argv);   /* cmd_serve.c (server) */
+/* deploy workflow (control plane) */
+int axon_cli_deploy(int argc, char **argv);   /* cmd_deploy.c */
+int axon_cli_daemon(int argc, char **argv);   /* cmd_deploy.c */
+int axon_cli_validate(int argc, char **argv); /* cmd_validate.c */
+int axon_cli_get(int argc, char **argv);      /* cmd_get.c */
+int axon_cli_logs(int argc, char **argv);     /* cmd_logs.c */
+int axon_cli_predict(int argc, char **argv);  /* cmd_predict.c */
+int axon_cli_refresh(int argc, char **argv);  /* cmd_refresh.c */
+int axon_cli_delete(int argc, char **argv);   /* cmd_delete.c */
+int axon_cli_down(int argc, char **argv);     /* cmd_down.c */
+
+/* Sends one admin request to the daemon of state_dir (borrowed; NULL =
+ * default folder) and prints its answer: stdout on success; on failure a
+ * one-line "axon: <cmd>: <reason>" (multi-line answers go to stdout first).
+ * Returns the exit status (cmd_deploy.c). */
+int axon_cli_admin(const char *cmd, const char *state_dir, const char *line,
+                   const char *body, size_t body_len);
+
+/* axon_cli_opt for "--state-dir DIR" (cmd_deploy.c). */
+int axon_cli_state_opt(int argc, char **argv, int *i, const char **state_dir,
+                       const char *cmd);
 
 /* ---- helpers (cli_util.c) ---- */
 

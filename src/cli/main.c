@@ -27,6 +27,15 @@ static const cli_cmd commands[] = {
     {"inspect", axon_cli_inspect, "show a model's inputs, outputs and ops"},
     {"bench", axon_cli_bench, "measure load time, latency and memory"},
     {"serve", axon_cli_serve, "serve models over HTTP (KServe v2)"},
+    {"validate", axon_cli_validate, "check an axon.yaml without deploying"},
+    {"deploy", axon_cli_deploy, "apply an axon.yaml (starts the daemon)"},
+    {"get", axon_cli_get, "list deployed APIs, or show one"},
+    {"predict", axon_cli_predict, "send a JSON request to an API"},
+    {"logs", axon_cli_logs, "show an API's events (-f to follow)"},
+    {"refresh", axon_cli_refresh, "restart an API's replicas, no downtime"},
+    {"delete", axon_cli_delete, "drain and remove an API (or --all)"},
+    {"down", axon_cli_down, "drain everything and stop the daemon"},
+    {"daemon", axon_cli_daemon, "run the deploy daemon in the foreground"},
 };
 
 static void print_help(FILE *f)
