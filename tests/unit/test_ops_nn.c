@@ -373,18 +373,18 @@ static float act_ref(const char *act, float v, float a, float b)
     return fminf(fmaxf(a * v + b, 0), 1); /* HardSigmoid */
 }
 
-TEST(conv_fused_sum_and_activation)
+static void fused_case(int64_t group)
 {
     static const char *acts[] = {"Relu", "LeakyRelu", "Clip", "Sigmoid",
                                  "Tanh", "HardSwish", "HardSigmoid"};
-    cspec s = {.N = 1, .C = 4, .M = 6, .group = 1,
+    cspec s = {.N = 1, .C = 4, .M = 8, .group = group,
                .in = {1, 6, 5}, .k = {1, 3, 3}, .s = {1, 1, 1},
                .d = {1, 1, 1}, .pb = {0, 1, 1}, .pe = {0, 1, 1}};
-    int64_t xd[4] = {1, 4, 6, 5}, wd[4] = {6, 4, 3, 3}, yd[4] = {1, 6, 6, 5};
-    int64_t M = 6;
-    float *x = rand_buf(120), *w = rand_buf(216), *b = rand_buf(6);
-    float *sum = rand_buf(180);
-    float conv[180];
+    int64_t xd[4] = {1, 4, 6, 5}, wd[4] = {8, 4 / group, 3, 3};
+    int64_t yd[4] = {1, 8, 6, 5}, M = 8;
+    float *x = rand_buf(120), *w = rand_buf(8 * 4 / group * 9), *b = rand_buf(8);
+    float *sum = rand_buf(240);
+    float conv[240];
     for (size_t ai = 0; ai < AXON_ARRAY_LEN(acts); ai++) {
         for (int with_bias = 0; with_bias < 2; with_bias++) {
             float alpha = 0.1f, beta = 0.3f;
@@ -398,20 +398,22 @@ TEST(conv_fused_sum_and_activation)
             r_in(&r, 3, AXON_DTYPE_FLOAT, 4, yd, sum);
             int64_t pads[4] = {1, 1, 1, 1};
             r_ints(&r, "pads", pads, 4);
+            r_int(&r, "group", group);
             r_int(&r, "axon_sum", 1);
             r_str(&r, "axon_activation", acts[ai]);
             if (!strcmp(acts[ai], "Clip"))
                 alpha = -0.2f;
             r_float(&r, "axon_alpha", alpha);
             r_float(&r, "axon_beta", beta);
-            CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+            CHECK_EQ_INT(r_run_t(&r, 1 + with_bias), AXON_ERR_OK);
             const float *y = r.out[0].data;
             double err = 0;
-            for (int i = 0; i < 180; i++)
+            for (int i = 0; i < 240; i++)
                 err = fmax(err, fabs(y[i] - act_ref(acts[ai], conv[i] + sum[i],
                                                     alpha, beta)));
             if (err > 1e-4)
-                fprintf(stderr, "  activation %s bias %d\n", acts[ai], with_bias);
+                fprintf(stderr, "  activation %s bias %d group %d\n", acts[ai],
+                        with_bias, (int)group);
             CHECK_NEAR(err, 0, 1e-4);
             r_free(&r);
         }
@@ -420,6 +422,24 @@ TEST(conv_fused_sum_and_activation)
     axon__free(w);
     axon__free(b);
     axon__free(sum);
+}
+
+TEST(conv_fused_sum_and_activation)
+{
+    fused_case(1); /* im2col + gemm path */
+    fused_case(4); /* direct depthwise path */
+}
+
+TEST(conv_depthwise_1d_3d_strided_dilated)
+{
+    cspec c1 = {.N = 2, .C = 3, .M = 6, .group = 3,
+                .in = {1, 1, 23}, .k = {1, 1, 3}, .s = {1, 1, 3},
+                .d = {1, 1, 2}, .pb = {0, 0, 4}, .pe = {0, 0, 1}};
+    CHECK_NEAR(conv_case(&c1, 1, 1, 1, 1), 0, 1e-4);
+    cspec c3 = {.N = 1, .C = 2, .M = 2, .group = 2,
+                .in = {5, 6, 7}, .k = {2, 3, 2}, .s = {2, 1, 2},
+                .d = {1, 2, 1}, .pb = {1, 2, 0}, .pe = {0, 1, 1}};
+    CHECK_NEAR(conv_case(&c3, 3, 0, 2, 1), 0, 1e-4);
 }
 
 TEST(conv_shape_errors)

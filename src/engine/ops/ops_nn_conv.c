@@ -314,7 +314,7 @@ size_t axon__nn_conv_workspace(const axon__opctx *c)
     tmp.err = NULL;
     tmp.errlen = 0;
     conv_cfg cf;
-    if (conv_setup(&tmp, &cf) || cf.pointwise)
+    if (conv_setup(&tmp, &cf) || cf.pointwise || cf.Cg == 1)
         return 0;
     return (size_t)(cf.Kg * cf.pc) * sizeof(float);
 }
@@ -364,6 +364,67 @@ static void im2col(const axon__nn_geom *g, const float *x, int64_t Cg,
     }
 }
 
+/* Output range [*lo, *hi) along one dim whose taps i = o*s + off fall in
+ * [0, in). */
+static void valid_range(int64_t off, int64_t s, int64_t in, int64_t out,
+                        int64_t *lo, int64_t *hi)
+{
+    *lo = off >= 0 ? 0 : (-off + s - 1) / s;
+    *hi = in - 1 - off < 0 ? 0 : (in - 1 - off) / s + 1;
+    if (*hi > out)
+        *hi = out;
+    if (*lo > *hi)
+        *lo = *hi;
+}
+
+/* Direct loops for one input channel per group (depthwise and friends):
+ * im2col would copy as much as the product computes. Each output plane
+ * accumulates kernel tap by tap over contiguous output rows. */
+static void conv_direct(const conv_cfg *cf, const float *x, const float *w,
+                        const float *bias, float *y, int threads)
+{
+    const axon__nn_geom *g = &cf->g;
+    int64_t planes = g->n * cf->M, P = g->out_sz;
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+    for (int64_t pl = 0; pl < planes; pl++) {
+        int64_t n = pl / cf->M, m = pl % cf->M, ch = m / cf->Mg;
+        const float *xp = x + (n * g->c + ch) * g->in_sz;
+        const float *wk = w + m * g->k_sz;
+        float *yp = y + pl * P;
+        float bv = bias ? bias[m] : 0.0f;
+        for (int64_t i = 0; i < P; i++)
+            yp[i] = bv;
+        for (int64_t k2 = 0; k2 < g->k[2]; k2++) {
+            int64_t off2 = k2 * g->d[2] - g->pb[2], lo, hi;
+            valid_range(off2, g->s[2], g->in[2], g->out[2], &lo, &hi);
+            for (int64_t o0 = 0; o0 < g->out[0]; o0++)
+                for (int64_t k0 = 0; k0 < g->k[0]; k0++) {
+                    int64_t i0 = o0 * g->s[0] - g->pb[0] + k0 * g->d[0];
+                    if (i0 < 0 || i0 >= g->in[0])
+                        continue;
+                    for (int64_t o1 = 0; o1 < g->out[1]; o1++) {
+                        float *restrict yr =
+                            yp + (o0 * g->out[1] + o1) * g->out[2];
+                        for (int64_t k1 = 0; k1 < g->k[1]; k1++) {
+                            int64_t i1 = o1 * g->s[1] - g->pb[1] + k1 * g->d[1];
+                            if (i1 < 0 || i1 >= g->in[1])
+                                continue;
+                            const float *restrict xr =
+                                xp + (i0 * g->in[1] + i1) * g->in[2] + off2;
+                            float wv = wk[(k0 * g->k[1] + k1) * g->k[2] + k2];
+                            if (g->s[2] == 1)
+                                for (int64_t o2 = lo; o2 < hi; o2++)
+                                    yr[o2] += wv * xr[o2];
+                            else
+                                for (int64_t o2 = lo; o2 < hi; o2++)
+                                    yr[o2] += wv * xr[o2 * g->s[2]];
+                        }
+                    }
+                }
+        }
+    }
+}
+
 axon_err axon__nn_conv_run(axon__opctx *c)
 {
     conv_cfg cf;
@@ -379,6 +440,20 @@ axon_err axon__nn_conv_run(axon__opctx *c)
     int threads = c->threads > 1 ? c->threads : 1;
     int64_t P = g->out_sz, Mg = cf.Mg, Kg = cf.Kg, pc0 = cf.pc;
     int64_t n_mt = (Mg + TILE_M - 1) / TILE_M;
+    if (cf.Cg == 1) {
+        conv_direct(&cf, x, w, bias, y, threads);
+        /* the same epilogue as the gemm path: fused sum, then activation */
+        int64_t total = g->n * cf.M * P;
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+        for (int64_t i0 = 0; i0 < total; i0 += 4096) {
+            int64_t nb = total - i0 < 4096 ? total - i0 : 4096;
+            if (sum)
+                for (int64_t i = 0; i < nb; i++)
+                    y[i0 + i] += sum[i0 + i];
+            act_apply(&cf.act, y + i0, nb);
+        }
+        return AXON_ERR_OK;
+    }
     AXON_ASSERT(cf.pointwise || col);
     for (int64_t n = 0; n < g->n; n++) {
         for (int64_t gr = 0; gr < cf.group; gr++) {
