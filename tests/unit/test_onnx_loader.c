@@ -944,6 +944,31 @@ TEST(onnx_alloc_failure_sweep)
     CHECK_EQ_INT(rc, AXON_ERR_OK);
     CHECK(nomem > 0);
     free(m.b);
+
+    /* standalone tensors: data, then name */
+    int64_t dims[1] = {2};
+    const int32_t vals[2] = {5, 6};
+    pbw t = tensor_raw("x", AXON_DTYPE_INT32, dims, 1, vals, sizeof(vals));
+    nomem = 0;
+    rc = AXON_ERR_NOMEM;
+    for (int64_t k = 1; k < 10 && rc == AXON_ERR_NOMEM; k++) {
+        axon_tensor out;
+        axon__alloc_fail_after(k, 1);
+        rc = axon__onnx_parse_tensor(t.b, t.n, &out, err, sizeof(err));
+        axon__alloc_fail_after(0, 0);
+        if (rc == AXON_ERR_NOMEM) {
+            nomem++;
+            CHECK(out.data == NULL && out.name == NULL);
+            CHECK(strstr(err, "memory") != NULL);
+        } else if (rc == AXON_ERR_OK) {
+            CHECK_EQ_INT(((int32_t *)out.data)[1], 6);
+            axon__free((void *)out.name);
+            axon__free(out.data);
+        }
+    }
+    CHECK_EQ_INT(rc, AXON_ERR_OK);
+    CHECK_EQ_INT(nomem, 2);
+    free(t.b);
 }
 
 TEST(onnx_parse_tensor_standalone)
