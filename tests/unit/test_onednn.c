@@ -6,7 +6,8 @@
  * relative. Each model also states how many plan steps the oneDNN backend
  * must own, so a test fails if the backend silently declines an op it
  * claims, and the blocked-layout test checks that an intermediate value
- * really carries a private layout.
+ * really carries a private layout. The whole set runs a second time in a
+ * child process with oneDNN capped at AVX2.
  */
 #include <math.h>
 #include <pthread.h>
@@ -567,6 +568,27 @@ TEST(concurrent_sessions_share_kernels)
     free(want);
     axon_session_free(s);
     axon_model_free(m);
+}
+
+/* The deployment CPUs are AVX2 only, where oneDNN picks other kernels and
+ * layouts (nChw8c) than on AVX-512: rerun this whole file with oneDNN
+ * capped at AVX2 (the cap must be set before oneDNN's first use, hence a
+ * child process). */
+TEST(all_tests_again_with_isa_capped_at_avx2)
+{
+    if (getenv("AXON_ONEDNN_TEST_CHILD"))
+        return;
+    char self[512], cmd[700];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    CHECK(len > 0);
+    if (len <= 0)
+        return;
+    self[len] = '\0';
+    snprintf(cmd, sizeof(cmd),
+             "AXON_ONEDNN_TEST_CHILD=1 ONEDNN_MAX_CPU_ISA=AVX2 '%s' "
+             ">/dev/null", self);
+    int rc = system(cmd);
+    CHECK_EQ_INT(rc, 0);
 }
 
 TEST(zz_cleanup)

@@ -262,8 +262,8 @@ int axon__od_postops_parse(const axon__node *n, od_postops *po)
 }
 
 /* Contract: *out receives a new attr (caller destroys) with user-mode
- * scratchpad, a sum post-op (scale sum_scale) when po->sum, then po's
- * eltwise post-ops. po may be NULL. */
+ * scratchpad, a sum post-op (scale sum_scale) or a binary add of
+ * po->bin_md when po->sum, then po's eltwise post-ops. po may be NULL. */
 axon_err axon__od_attr(od_build *b, const od_postops *po, float sum_scale,
                        dnnl_primitive_attr_t *out)
 {
@@ -280,8 +280,12 @@ axon_err axon__od_attr(od_build *b, const od_postops *po, float sum_scale,
     if (po && (po->sum || po->n_elt)) {
         if (dnnl_post_ops_create(&ops) != dnnl_success)
             goto out;
-        if (po->sum && dnnl_post_ops_append_sum(ops, sum_scale) !=
-                           dnnl_success)
+        if (po->sum && po->bin_md &&
+            dnnl_post_ops_append_binary(ops, dnnl_binary_add, po->bin_md) !=
+                dnnl_success)
+            goto out;
+        if (po->sum && !po->bin_md &&
+            dnnl_post_ops_append_sum(ops, sum_scale) != dnnl_success)
             goto out;
         for (int i = 0; i < po->n_elt; i++)
             if (dnnl_post_ops_append_eltwise(ops, 1.f, po->alg[i],

@@ -139,6 +139,9 @@ int axon__od_is_f32(const axon__plan_build *pb, int v);
 /* Post-ops from the fusion attributes (axon_activation, axon_sum). */
 typedef struct od_postops {
     int sum;                 /* axon_sum */
+    /* when set with sum: the addend is a binary_add post-op reading a
+     * tensor of this md instead of a sum post-op on pre-filled dst */
+    const dnnl_memory_desc_t *bin_md;
     int n_elt;
     dnnl_alg_kind_t alg[2];
     float alpha[2], beta[2];

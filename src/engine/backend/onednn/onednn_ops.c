@@ -192,6 +192,47 @@ static axon_err conv_pd(od_build *b, const dnnl_memory_desc_t *src,
     return AXON_ERR_OK;
 }
 
+/* 1 if oneDNN picked a reference (slow) implementation. */
+static int od_pd_is_ref(const_dnnl_primitive_desc_t pd)
+{
+    const char *impl = NULL;
+    if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) !=
+            dnnl_success ||
+        !impl)
+        return 1;
+    return strncmp(impl, "ref", 3) == 0;
+}
+
+/* Creates the attr (post-ops po) and the conv pd. A blocked input is taken
+ * as it is when the primitive accepts it; a dense one lets the primitive
+ * choose (it keeps nchw for a first layer with few channels). */
+static axon_err conv_make_pd(od_build *b, int x, const dnnl_memory_desc_t *w,
+                             const dnnl_memory_desc_t *bmd,
+                             const dnnl_memory_desc_t *dst, const od_geom *g,
+                             const od_postops *po,
+                             dnnl_primitive_attr_t *attr,
+                             dnnl_primitive_desc_t *pd)
+{
+    const axon_tensor *xt = axon__od_t(b->pb, x);
+    dnnl_memory_desc_t src;
+    *pd = NULL;
+    axon_err rc = axon__od_attr(b, po, 1.f, attr);
+    if (rc != AXON_ERR_OK)
+        return rc;
+    if (axon__od_val_dense(b, x))
+        od_any_md(&src, xt->ndim, xt->dims);
+    else
+        axon__od_val_md(b, x, &src);
+    rc = conv_pd(b, &src, w, bmd, dst, g, *attr, pd);
+    if (rc == AXON_ERR_UNSUPPORTED && !axon__od_val_dense(b, x)) {
+        od_any_md(&src, xt->ndim, xt->dims);
+        rc = conv_pd(b, &src, w, bmd, dst, g, *attr, pd);
+    }
+    if (rc == AXON_ERR_UNSUPPORTED)
+        rc = axon__od_fail(b, AXON_ERR_BACKEND, "no conv implementation");
+    return rc;
+}
+
 static axon_err conv_prepare(od_build *b, const axon__node *n)
 {
     const axon__plan_build *pb = b->pb;
@@ -226,24 +267,34 @@ static axon_err conv_prepare(od_build *b, const axon__node *n)
     od_any_md(&dst, yt->ndim, yt->dims);
     if (bias >= 0)
         axon__od_plain_md(&bmd, 1, &wt->dims[0]);
-    rc = axon__od_attr(b, &po, 1.f, &attr);
-    if (rc != AXON_ERR_OK)
-        goto out;
-    /* A blocked input is taken as it is; a dense one lets the primitive
-     * choose (it keeps nchw for a first layer with few channels). */
-    if (axon__od_val_dense(b, x))
-        od_any_md(&src, xt->ndim, xt->dims);
-    else
-        axon__od_val_md(b, x, &src);
-    rc = conv_pd(b, &src, &wany, bias >= 0 ? &bmd : NULL, &dst, &g, attr,
-                 &pd);
-    if (rc == AXON_ERR_UNSUPPORTED && !axon__od_val_dense(b, x)) {
-        od_any_md(&src, xt->ndim, xt->dims);
-        rc = conv_pd(b, &src, &wany, bias >= 0 ? &bmd : NULL, &dst, &g, attr,
-                     &pd);
+    /* A residual already in a private layout is read by a binary post-op
+     * with dst in the same layout (no copy); otherwise dst is pre-filled
+     * and a sum post-op adds it. */
+    int r = od_in(n, 3);
+    dnnl_memory_desc_t rmd;
+    int use_bin = 0;
+    if (po.sum) {
+        axon__od_val_md(b, r, &rmd);
+        use_bin = !axon__od_val_dense(b, r);
     }
-    if (rc == AXON_ERR_UNSUPPORTED)
-        rc = axon__od_fail(b, AXON_ERR_BACKEND, "no conv implementation");
+    for (;;) {
+        po.bin_md = use_bin ? &rmd : NULL;
+        if (use_bin)
+            dst = rmd;
+        else
+            od_any_md(&dst, yt->ndim, yt->dims);
+        rc = conv_make_pd(b, x, &wany, bias >= 0 ? &bmd : NULL, &dst, &g,
+                          &po, &attr, &pd);
+        if (!use_bin || (rc == AXON_ERR_OK && !od_pd_is_ref(pd)))
+            break;
+        if (pd)
+            dnnl_primitive_desc_destroy(pd);
+        if (attr)
+            dnnl_primitive_attr_destroy(attr);
+        pd = NULL;
+        attr = NULL;
+        use_bin = 0;
+    }
     if (rc != AXON_ERR_OK)
         goto out;
     src = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
@@ -256,7 +307,7 @@ static axon_err conv_prepare(od_build *b, const axon__node *n)
                                 &wdata);
     if (rc != AXON_ERR_OK)
         goto out;
-    od_arg args[4];
+    od_arg args[5];
     int na = 0;
     args[na].arg = DNNL_ARG_SRC;
     args[na].md = src;
@@ -280,16 +331,19 @@ static axon_err conv_prepare(od_build *b, const axon__node *n)
     rc = axon__od_output_begin(b, y, &dst, &args[na].buf);
     if (rc != AXON_ERR_OK)
         goto out;
-    if (po.sum) {
+    if (po.sum && !use_bin) {
         /* sum post-op: dst is pre-filled with the residual */
-        dnnl_memory_desc_t rmd;
-        axon__od_val_md(b, od_in(n, 3), &rmd);
-        rc = axon__od_reorder(b, &rmd, axon__od_buf_val(od_in(n, 3)), &dst,
+        rc = axon__od_reorder(b, &rmd, axon__od_buf_val(r), &dst,
                               args[na].buf, 1.f);
         if (rc != AXON_ERR_OK)
             goto out;
     }
     na++;
+    if (use_bin) {
+        args[na].arg = DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1;
+        args[na].md = rmd;
+        args[na++].buf = axon__od_buf_val(r);
+    }
     rc = axon__od_add(b, pd, args, na);
 out:
     if (pd)
