@@ -9,8 +9,9 @@
  * 0. Integer arithmetic wraps (done in uint64) so that overflow in a model
  * is never undefined behaviour; integer division by zero yields 0.
  *
- * The other math families live in ops_math_unary.c, ops_math_reduce.c and
- * ops_math_matmul.c and reach this table through ops_math_int.h.
+ * The other math families live in ops_math_unary.c, ops_math_reduce.c,
+ * ops_math_matmul.c and ops_math_linalg.c, and reach this table through
+ * ops_math_int.h.
  */
 #include <math.h>
 #include <stdio.h>
@@ -762,5 +763,7 @@ const axon__op_def axon__ops_math[] = {
     MOPX("MatMul", matmul, 2, 2, 1, 1, NULL),
     MOPX("Gemm", gemm, 2, 3, 1, 1, axon__math_ws_gemm),
     MOPX("MatMulInteger", matmulint, 2, 4, 1, 1, NULL),
+    MOPX("Einsum", einsum, 1, 8, 1, 1, NULL),
+    MOPX("Det", det, 1, 1, 1, 1, axon__math_ws_det),
     {0},
 };

@@ -97,5 +97,9 @@ AXON__MATH_DECL(gemm)
 /* Gemm scratch: a transposed copy of B when transB is set. */
 size_t axon__math_ws_gemm(const axon__opctx *c);
 AXON__MATH_DECL(matmulint)
+/* ops_math_linalg.c */
+AXON__MATH_DECL(einsum)
+AXON__MATH_DECL(det)
+size_t axon__math_ws_det(const axon__opctx *c);
 
 #endif
