@@ -413,9 +413,12 @@ static void cfg_from_spec(const axon_api_spec *a, int workers,
 /* Makes the API serve the version its spec asks for, with spec `a` and
  * `workers` replicas. Called with apply_mu held and mu NOT held; takes mu
  * for short updates of r. force: reload even when the version is the same
- * (refresh, spec change). Returns OK, or the error (old version kept). */
+ * (refresh, spec change). only_version: 0, or the one version to load
+ * (refresh reloads what serves). Returns OK, or the error (old version
+ * kept). */
 static axon_err roll_out(api_rt *r, const axon_api_spec *a, int workers,
-                         int force, char *err, size_t errlen)
+                         int force, int only_version, char *err,
+                         size_t errlen)
 {
     enum { MAXV = 64 };
     int vs[MAXV];
@@ -439,6 +442,8 @@ static axon_err roll_out(api_rt *r, const axon_api_spec *a, int workers,
     rc = AXON_ERR_NOT_FOUND;
     for (int i = 0; i < n; i++) {
         int v = vs[i];
+        if (only_version && v != only_version)
+            continue;
         int64_t mt = file_mtime(files[i]);
         char *sig = NULL;
         pthread_mutex_lock(&D.mu);
@@ -623,7 +628,7 @@ static axon_err apply_one(const char *json, int persist, const char **what,
         }
         pthread_mutex_unlock(&D.mu);
     } else {
-        rc = roll_out(r, a, workers, 1, err, errlen);
+        rc = roll_out(r, a, workers, 1, 0, err, errlen);
     }
 
     pthread_mutex_lock(&D.mu);
@@ -984,6 +989,7 @@ static int cmd_refresh(sbuf *out, const char *name)
     api_rt *r = find_api(name);
     const axon_api_spec *a = r ? r->a : NULL;
     int workers = r ? r->replicas : 0;
+    int serving = r ? r->version : 0;
     pthread_mutex_unlock(&D.mu);
     int status = 0;
     if (!r) {
@@ -992,7 +998,8 @@ static int cmd_refresh(sbuf *out, const char *name)
     } else if (!a || a->kind != AXON_API_REALTIME) {
         sb_printf(out, "%s is a TrafficSplitter: refresh its APIs\n", name);
         status = 1;
-    } else if (roll_out(r, a, workers ? workers : 1, 1, err, sizeof(err))) {
+    } else if (roll_out(r, a, workers ? workers : 1, 1, serving, err,
+                        sizeof(err))) {
         sb_printf(out, "%s: refresh failed, still serving the old "
                   "replicas: %s\n", name, err);
         status = 1;
@@ -1048,13 +1055,11 @@ static int cmd_logs(req *q, const char *name, int follow)
         axon__free(o.p);
         if (!follow || !r || D.quit)
             break;
-        /* stop when the client hangs up */
-        struct pollfd pf = {.fd = q->fd, .events = POLLIN};
-        if (poll(&pf, 1, 300) > 0) {
-            char c;
-            if (recv(q->fd, &c, 1, MSG_DONTWAIT) <= 0)
-                break;
-        }
+        /* stop when the client hangs up (it has already shut down its
+         * write side, so EOF on read means nothing; a full close is HUP) */
+        struct pollfd pf = {.fd = q->fd, .events = 0};
+        if (poll(&pf, 1, 300) > 0 && (pf.revents & (POLLHUP | POLLERR)))
+            break;
     }
     return 0;
 }
@@ -1243,7 +1248,7 @@ static void *ticker_main(void *arg)
             int workers = r ? r->replicas : 1;
             pthread_mutex_unlock(&D.mu);
             if (r && a)
-                (void)roll_out(r, a, workers ? workers : 1, 0, err,
+                (void)roll_out(r, a, workers ? workers : 1, 0, 0, err,
                                sizeof(err));
             pthread_mutex_unlock(&D.apply_mu);
         }
