@@ -128,10 +128,11 @@ axon_err axon__math_fused_act(axon__opctx *c, float *y, int64_t n)
             for (int64_t jj = 0; jj < N; jj += NB) {                         \
                 int64_t je = jj + NB < N ? jj + NB : N;                      \
                 for (int64_t i = i0; i < i1; i++) {                          \
-                    T *c = C + i * N;                                        \
+                    T *restrict c = C + i * N;                               \
                     for (int64_t k = kk; k < ke; k++) {                      \
                         T a = A[i * sai + k * sak];                          \
-                        const T *b = B + k * N;                              \
+                        const T *restrict b = B + k * N;                     \
+                        _Pragma("omp simd")                                  \
                         for (int64_t j = jj; j < je; j++)                    \
                             c[j] = MULADD(c[j], a, b[j]);                    \
                     }                                                        \
