@@ -1349,6 +1349,16 @@ static const char *type_doc(stype t)
     return names[t];
 }
 
+/* Table cell text: a '|' would end the cell. */
+static void md_text(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|')
+            fputc('\\', f);
+        fputc(*s, f);
+    }
+}
+
 axon_err axon_spec_write_defaults_markdown(FILE *f)
 {
     fprintf(f, "| setting | kind | type | default | bounds | meaning |\n"
@@ -1384,13 +1394,17 @@ axon_err axon_spec_write_defaults_markdown(FILE *f)
                                               : "TrafficSplitter";
         const char *def = s->def_doc ? s->def_doc : s->def ? s->def : "";
         if (s->type == T_SECTION) {
-            fprintf(f, "| `%s` | %s | %s |  |  | %s |\n", s->key, kind,
-                    type_doc(s->type), s->doc);
+            fprintf(f, "| `%s` | %s | %s |  |  | ", s->key, kind,
+                    type_doc(s->type));
+            md_text(f, s->doc);
+            fprintf(f, " |\n");
             continue;
         }
-        fprintf(f, "| `%s` | %s | %s | %s%s%s | %s | %s |\n", s->key, kind,
+        fprintf(f, "| `%s` | %s | %s | %s%s%s | %s | ", s->key, kind,
                 type_doc(s->type), s->def_doc ? "" : "`", def,
-                s->def_doc ? "" : "`", bounds, s->doc);
+                s->def_doc ? "" : "`", bounds);
+        md_text(f, s->doc);
+        fprintf(f, " |\n");
     }
     return ferror(f) ? AXON_ERR_IO : AXON_ERR_OK;
 }

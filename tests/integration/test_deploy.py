@@ -108,6 +108,10 @@ def main():
         rc, out, _ = run("validate", "--print-defaults", env=env)
         check(rc == 0 and "| `autoscaling.window` |" in out and "`60s`" in out,
               "validate --print-defaults prints the table")
+        doc = open(os.path.join(SRC, "docs", "deploy.md")).read()
+        table = doc.split("<!-- defaults:begin -->\n")[1].split(
+            "<!-- defaults:end -->")[0]
+        check(table == out, "docs/deploy.md defaults table is up to date")
         rc, _, err = run("validate", "--bogus", env=env)
         check(rc == 2 and err.startswith("axon: validate:"),
               "unknown option is a usage error")
