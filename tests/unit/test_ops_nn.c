@@ -1130,4 +1130,36 @@ TEST(resize_axes_keep_aspect_and_upsample7)
     axon__free(x);
 }
 
+TEST(resize_opset10_nearest)
+{
+    /* Resize-10 (X, scales): asymmetric; nearest floors when upsampling and
+     * rounds up when downsampling (the ONNX opset-10 test case) */
+    int64_t xd[4] = {1, 1, 2, 4}, four = 4;
+    float x[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    float down[4] = {1, 1, 0.6f, 0.6f}, up[4] = {1, 1, 2, 1.5f};
+    rig r;
+    r_init(&r, "Resize", 2, 1);
+    r.g->opset = 10;
+    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    r_in(&r, 1, AXON_DTYPE_FLOAT, 1, &four, down);
+    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    CHECK_EQ_INT(r.out[0].dims[2], 1);
+    CHECK_EQ_INT(r.out[0].dims[3], 2);
+    CHECK_NEAR(((float *)r.out[0].data)[0], 1, 0);
+    CHECK_NEAR(((float *)r.out[0].data)[1], 3, 0);
+    r_free(&r);
+    r_init(&r, "Resize", 2, 1);
+    r.g->opset = 10;
+    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    r_in(&r, 1, AXON_DTYPE_FLOAT, 1, &four, up);
+    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    CHECK_EQ_INT(r.out[0].dims[2], 4);
+    CHECK_EQ_INT(r.out[0].dims[3], 6);
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 6; j++)
+            CHECK_NEAR(((float *)r.out[0].data)[i * 6 + j],
+                       x[(i / 2) * 4 + (int)(j / 1.5)], 0);
+    r_free(&r);
+}
+
 TEST_MAIN()

@@ -31,7 +31,8 @@ typedef enum {
     NEAR_ROUND_PREFER_FLOOR,
     NEAR_ROUND_PREFER_CEIL,
     NEAR_FLOOR,
-    NEAR_CEIL
+    NEAR_CEIL,
+    NEAR_SIMPLE /* Resize-10 / Upsample: floor, or ceil when downsampling */
 } rs_near;
 
 static const struct {
@@ -185,7 +186,7 @@ static axon_err rs_common(axon__opctx *c, rs_cfg *r, const char *op)
     if (r->mode < 0)
         return axon__kerr(c, AXON_ERR_INVALID_ARG, "%s: bad mode '%s'", op, m);
     r->ctm = CTM_ASYMMETRIC;
-    r->nearest = NEAR_FLOOR;
+    r->nearest = NEAR_SIMPLE;
     r->cubic_a = -0.75;
     return AXON_ERR_OK;
 }
@@ -384,6 +385,9 @@ static void rs_make_taps(const rs_cfg *r, int d, int64_t stride, rs_tap *taps)
                 break;
             case NEAR_FLOOR:
                 v = (int64_t)f;
+                break;
+            case NEAR_SIMPLE:
+                v = (int64_t)(r->scale[d] < 1 ? ceil(x) : f);
                 break;
             default:
                 v = (int64_t)ceil(x);
