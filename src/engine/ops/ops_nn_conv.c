@@ -540,13 +540,12 @@ static axon_err convt_setup(axon__opctx *c, convt_cfg *cf)
     cf->Cg = x->dims[1] / cf->group;
     cf->Mg = w->dims[1];
     cf->M = cf->Mg * cf->group;
-    if (b && (!axon__nn_is_float(c, "ConvTranspose", "B", b, 0) ||
-              axon_tensor_numel(b) != cf->M))
-        return b->dtype == AXON_DTYPE_FLOAT
-                   ? axon__kerr(c, AXON_ERR_SHAPE,
-                                "ConvTranspose: bias must have %lld elements",
-                                (long long)cf->M)
-                   : AXON_ERR_DTYPE;
+    if (b && !axon__nn_is_float(c, "ConvTranspose", "B", b, 0))
+        return AXON_ERR_DTYPE;
+    if (b && axon_tensor_numel(b) != cf->M)
+        return axon__kerr(c, AXON_ERR_SHAPE,
+                          "ConvTranspose: bias must have %lld elements",
+                          (long long)cf->M);
     int64_t ns = 0, ndl = 0, np = 0, nop = 0, nos = 0;
     const int64_t *st = axon__attr_ints(nd, "strides", &ns);
     const int64_t *dl = axon__attr_ints(nd, "dilations", &ndl);
