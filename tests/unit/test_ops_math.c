@@ -381,6 +381,55 @@ TEST(binary_errors)
     mh_free(&h);
 }
 
+TEST(bitshift_and_integer_wrap)
+{
+    uint32_t x[4] = {1, 0x80000000u, 7, 5}, sh[4] = {31, 1, 33, 0};
+    for (int dir = 0; dir < 2; dir++) {
+        mh h;
+        mh_init(&h, "BitShift", 11, 2);
+        mh_str(&h, "direction", dir ? "RIGHT" : "LEFT");
+        mh_in(&h, 0, AXON_DTYPE_UINT32, x, 1, (int64_t[]){4});
+        mh_in(&h, 1, AXON_DTYPE_UINT32, sh, 1, (int64_t[]){4});
+        CHECK_EQ_INT(mh_run(&h), AXON_ERR_OK);
+        for (int i = 0; i < 4; i++) {
+            uint64_t want = sh[i] >= 32 ? 0
+                          : dir ? (uint64_t)(x[i] >> sh[i])
+                                : (uint64_t)(uint32_t)(x[i] << sh[i]);
+            CHECK_EQ_INT(((uint32_t *)h.out.data)[i], want);
+        }
+        mh_free(&h);
+    }
+    /* int8 addition wraps instead of being undefined */
+    int8_t a[2] = {127, -128}, b[2] = {1, -1};
+    mh h;
+    mh_init(&h, "Add", 14, 2);
+    mh_in(&h, 0, AXON_DTYPE_INT8, a, 1, (int64_t[]){2});
+    mh_in(&h, 1, AXON_DTYPE_INT8, b, 1, (int64_t[]){2});
+    CHECK_EQ_INT(mh_run(&h), AXON_ERR_OK);
+    CHECK_EQ_INT(((int8_t *)h.out.data)[0], -128);
+    CHECK_EQ_INT(((int8_t *)h.out.data)[1], 127);
+    mh_free(&h);
+}
+
+TEST(gemm_int64_and_no_c)
+{
+    int64_t a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {1, -1, 2, 0, 3, 1};
+    mh h;
+    mh_init(&h, "Gemm", 13, 2);
+    mh_int(&h, "transA", 1); /* A is [3,2] stored, used as [2,3] */
+    mh_in(&h, 0, AXON_DTYPE_INT64, a, 2, (int64_t[]){3, 2});
+    mh_in(&h, 1, AXON_DTYPE_INT64, b, 2, (int64_t[]){3, 2});
+    CHECK_EQ_INT(mh_run(&h), AXON_ERR_OK);
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) {
+            int64_t s = 0;
+            for (int k = 0; k < 3; k++)
+                s += a[k * 2 + i] * b[k * 2 + j];
+            CHECK_EQ_INT(((int64_t *)h.out.data)[i * 2 + j], s);
+        }
+    mh_free(&h);
+}
+
 /* ---- unary ------------------------------------------------------------ */
 
 static double ref_unary(int k, double x)

@@ -57,9 +57,10 @@ static axon_err red_axes(axon__opctx *c, int kind, int *mask, int *noop)
     int r = x->ndim;
     int64_t opset = c->graph->opset;
     int from_input = opset >= 18 || (kind == R_SUM && opset >= 13);
+    if (opset == 0 && c->n_in > 1 && c->in[1])
+        from_input = 1; /* no opset import: accept the newest form */
     const int64_t *axes = NULL;
     int64_t n = 0;
-    axon_tensor at;
     *noop = 0;
     if (from_input) {
         if (c->n_in > 1 && c->in[1]) {
@@ -84,7 +85,6 @@ static axon_err red_axes(axon__opctx *c, int kind, int *mask, int *noop)
                               red_names[kind], (long long)opset);
         axes = axon__attr_ints(c->node, "axes", &n);
     }
-    (void)at;
     for (int i = 0; i < r; i++)
         mask[i] = n == 0 && !*noop;
     for (int64_t i = 0; i < n; i++) {
