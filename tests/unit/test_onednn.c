@@ -18,10 +18,9 @@
 
 #include "axon/engine.h"
 #include "common/common.h"
+#include "engine/backend/onednn/onednn_int.h"
 #include "engine/engine_int.h"
 #include "test.h"
-
-extern const axon__backend axon__backend_onednn;
 
 /* Model generator. Every model: inputs named in0.., one or more outputs.
  * The manifest line: name expected_onednn_steps n_inputs {ndim dims...}. */
@@ -122,6 +121,10 @@ static const char *gen_py =
     "i1 + i2 + i3, 4)\n"
     "save('concat_axis', [h.make_node('Concat', ['in0', 'in1'], ['y'], "
     "axis=-2)], [[2, 3, 4], [2, 5, 4]], ['y'], [], 1)\n"
+    /* free batch dimension: plans for two batch sizes share weights */
+    "n1, i1 = conv('c1', 'in0', 'a', 8, 16, 3, pads=[1, 1, 1, 1])\n"
+    "n2, i2 = conv('c2', 'a', 'y', 16, 8, 1)\n"
+    "save('dynbatch', [n1, n2], [['N', 8, 10, 10]], ['y'], i1 + i2, 2)\n"
     /* residual operand straight from a graph input (dense) */
     "n1, i1 = conv('c1', 'in0', 'a', 8, 8, 3, pads=[1, 1, 1, 1])\n"
     "save('sum_dense', [n1, h.make_node('Add', ['in1', 'a'], ['y'])], "
@@ -568,6 +571,56 @@ TEST(concurrent_sessions_share_kernels)
     free(want);
     axon_session_free(s);
     axon_model_free(m);
+}
+
+/* The weights pointer of the first Conv step of a plan. */
+static const void *conv_weights(const axon__plan *p)
+{
+    for (int i = 0; p && i < p->n_steps; i++) {
+        const od_kstate *ks = p->steps[i].k.state;
+        if (p->steps[i].backend != &axon__backend_onednn || !ks)
+            continue;
+        for (int e = 0; e < ks->n_exec; e++)
+            for (int a = 0; a < ks->exec[e].n_args; a++)
+                if (ks->exec[e].args[a].arg == DNNL_ARG_WEIGHTS)
+                    return ks->exec[e].args[a].buf.ptr;
+    }
+    return NULL;
+}
+
+TEST(plans_for_two_batch_sizes_share_weights)
+{
+    CHECK(generate());
+    axon_model *m1 = load("dynbatch", 0), *m0 = load("dynbatch", 1);
+    axon_session *s1 = NULL, *s0 = NULL;
+    CHECK(m1 && m0);
+    if (!m1 || !m0)
+        goto out;
+    CHECK(axon_session_create(m1, &s1) == AXON_ERR_OK);
+    CHECK(axon_session_create(m0, &s0) == AXON_ERR_OK);
+    static float x[3 * 8 * 10 * 10];
+    for (int i = 0; i < 3 * 8 * 100; i++)
+        x[i] = (float)sin(i * 0.19);
+    const void *w[2] = {0};
+    for (int bs = 1; bs <= 2; bs++) {
+        axon_tensor in = {.dtype = AXON_DTYPE_FLOAT, .ndim = 4,
+                          .dims = {bs + 1, 8, 10, 10}, .data = x};
+        axon_tensor o1, o0;
+        CHECK(axon_session_run(s1, &in, 1, &o1, 1) == AXON_ERR_OK);
+        CHECK(axon_session_run(s0, &in, 1, &o0, 1) == AXON_ERR_OK);
+        CHECK_EQ_INT(o1.dims[0], bs + 1);
+        int64_t n = axon_tensor_numel(&o0);
+        for (int64_t j = 0; j < n; j++)
+            CHECK_NEAR(((float *)o1.data)[j], ((float *)o0.data)[j], 1e-4);
+        w[bs - 1] = conv_weights(s1->plan);
+    }
+    CHECK(w[0] != NULL);
+    CHECK(w[0] == w[1]);
+out:
+    axon_session_free(s1);
+    axon_session_free(s0);
+    axon_model_free(m1);
+    axon_model_free(m0);
 }
 
 /* The deployment CPUs are AVX2 only, where oneDNN picks other kernels and

@@ -494,11 +494,11 @@ axon_err axon__od_output_finish(od_build *b)
                             axon__od_buf_val(b->out_v), 1.f);
 }
 
-/* Contract: see onednn_int.h. Runs a reorder now, at prepare time. */
-axon_err axon__od_const_reorder(od_build *b, const dnnl_memory_desc_t *smd,
-                                const void *data,
-                                const dnnl_memory_desc_t *dmd, float scale,
-                                const void **out)
+/* Runs a reorder of data (smd) into dst (dmd) now, at prepare time.
+ * Returns 0 on failure. */
+static int od_reorder_now(const dnnl_memory_desc_t *smd, const void *data,
+                          const dnnl_memory_desc_t *dmd, float scale,
+                          void *dst)
 {
     dnnl_engine_t eng = axon__od_engine();
     dnnl_stream_t s = od_stream();
@@ -506,10 +506,7 @@ axon_err axon__od_const_reorder(od_build *b, const dnnl_memory_desc_t *smd,
     dnnl_primitive_desc_t pd = NULL;
     dnnl_primitive_t prim = NULL;
     dnnl_memory_t ms = NULL, md = NULL;
-    axon_err rc = AXON_ERR_BACKEND;
-    void *dst = axon__od_own(b, dnnl_memory_desc_get_size(dmd));
-    if (!dst)
-        return axon__od_fail(b, AXON_ERR_NOMEM, "out of memory (weights)");
+    int ok = 0;
     if (!s || dnnl_primitive_attr_create(&attr) != dnnl_success)
         goto out;
     if (scale != 1.f &&
@@ -524,11 +521,8 @@ axon_err axon__od_const_reorder(od_build *b, const dnnl_memory_desc_t *smd,
         dnnl_memory_create(&md, dmd, eng, dst) != dnnl_success)
         goto out;
     dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, ms}, {DNNL_ARG_TO, md}};
-    if (dnnl_primitive_execute(prim, s, 2, args) != dnnl_success ||
-        dnnl_stream_wait(s) != dnnl_success)
-        goto out;
-    *out = dst;
-    rc = AXON_ERR_OK;
+    ok = dnnl_primitive_execute(prim, s, 2, args) == dnnl_success &&
+         dnnl_stream_wait(s) == dnnl_success;
 out:
     if (md)
         dnnl_memory_destroy(md);
@@ -540,9 +534,124 @@ out:
         dnnl_primitive_desc_destroy(pd);
     if (attr)
         dnnl_primitive_attr_destroy(attr);
-    if (rc != AXON_ERR_OK)
-        axon__od_fail(b, rc, "weights reorder failed");
-    return rc;
+    return ok;
+}
+
+/* Weights cache: reordered copies of model initializers, keyed by the
+ * source pointer (graph-owned, immutable, alive while any kernel of the
+ * model is), both descriptors and the scale; reference counted by kernels.
+ * Globals guarded by od_wlock. */
+typedef struct od_wentry {
+    const void *src;
+    dnnl_memory_desc_t smd, dmd;
+    float scale;
+    void *data;
+    int refs;
+    struct od_wentry *next;
+} od_wentry;
+
+static pthread_mutex_t od_wlock = PTHREAD_MUTEX_INITIALIZER;
+static od_wentry *od_wlist;
+
+static od_wentry *od_wfind(const void *src, const dnnl_memory_desc_t *smd,
+                           const dnnl_memory_desc_t *dmd, float scale)
+{
+    for (od_wentry *e = od_wlist; e; e = e->next)
+        if (e->src == src && e->scale == scale &&
+            dnnl_memory_desc_equal(&e->smd, smd) &&
+            dnnl_memory_desc_equal(&e->dmd, dmd))
+            return e;
+    return NULL;
+}
+
+static void od_wrelease(od_wentry *w)
+{
+    pthread_mutex_lock(&od_wlock);
+    if (--w->refs == 0) {
+        for (od_wentry **pp = &od_wlist; *pp; pp = &(*pp)->next)
+            if (*pp == w) {
+                *pp = w->next;
+                break;
+            }
+    } else {
+        w = NULL;
+    }
+    pthread_mutex_unlock(&od_wlock);
+    if (w) {
+        axon__free(w->data);
+        axon__free(w);
+    }
+}
+
+/* Contract: see onednn_int.h. */
+axon_err axon__od_const_reorder(od_build *b, int v,
+                                const dnnl_memory_desc_t *smd,
+                                const dnnl_memory_desc_t *dmd, float scale,
+                                const void **out)
+{
+    const axon__plan_build *pb = b->pb;
+    const void *data = axon__od_const(pb, v);
+    size_t size = dnnl_memory_desc_get_size(dmd);
+    od_kstate *ks = b->ks;
+    AXON_ASSERT(data);
+    int shareable = pb->g->values[v].kind == AXON_VALUE_CONST &&
+                    pb->g->values[v].data == data &&
+                    ks->n_shared < OD_MAX_OWNED;
+    if (!shareable) {
+        void *dst = axon__od_own(b, size);
+        if (!dst)
+            return axon__od_fail(b, AXON_ERR_NOMEM,
+                                 "out of memory (weights)");
+        if (!od_reorder_now(smd, data, dmd, scale, dst))
+            return axon__od_fail(b, AXON_ERR_BACKEND,
+                                 "weights reorder failed");
+        *out = dst;
+        return AXON_ERR_OK;
+    }
+    pthread_mutex_lock(&od_wlock);
+    od_wentry *w = od_wfind(data, smd, dmd, scale);
+    if (w)
+        w->refs++;
+    pthread_mutex_unlock(&od_wlock);
+    if (!w) {
+        od_wentry *nw = axon__calloc(1, sizeof(*nw));
+        void *dst = nw ? axon__aligned_alloc(64, size ? size : 64) : NULL;
+        if (!dst) {
+            axon__free(nw);
+            return axon__od_fail(b, AXON_ERR_NOMEM,
+                                 "out of memory (weights)");
+        }
+        if (!od_reorder_now(smd, data, dmd, scale, dst)) {
+            axon__free(dst);
+            axon__free(nw);
+            return axon__od_fail(b, AXON_ERR_BACKEND,
+                                 "weights reorder failed");
+        }
+        nw->src = data;
+        nw->smd = *smd;
+        nw->dmd = *dmd;
+        nw->scale = scale;
+        nw->data = dst;
+        nw->refs = 1;
+        pthread_mutex_lock(&od_wlock);
+        w = od_wfind(data, smd, dmd, scale); /* lost a race? */
+        if (w) {
+            w->refs++;
+        } else {
+            nw->next = od_wlist;
+            od_wlist = nw;
+            w = nw;
+            nw = NULL;
+        }
+        pthread_mutex_unlock(&od_wlock);
+        if (nw) {
+            axon__free(nw->data);
+            axon__free(nw);
+        }
+    }
+    ks->shared[ks->n_shared++] = w;
+    *out = w->data;
+    return AXON_ERR_OK;
 }
 
 /* ---- kernel run / destroy --------------------------------------------- */
@@ -560,6 +669,8 @@ static void od_kstate_free(void *p)
     axon__free(ks->exec);
     for (int i = 0; i < ks->n_owned; i++)
         axon__free(ks->owned[i]);
+    for (int i = 0; i < ks->n_shared; i++)
+        od_wrelease(ks->shared[i]);
     axon__free(ks);
 }
 

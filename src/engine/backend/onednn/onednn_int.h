@@ -53,6 +53,9 @@ typedef struct od_kstate {
     od_exec *exec;             /* OD_MAX_EXEC entries, owned */
     int n_owned;
     void *owned[OD_MAX_OWNED]; /* axon__aligned_alloc'ed buffers */
+    int n_shared;
+    struct od_wentry *shared[OD_MAX_OWNED]; /* references to the weights
+                                               cache (onednn.c) */
 } od_kstate;
 
 /* Per-plan state kept in plan->bstate[backend_index]: the memory
@@ -120,10 +123,13 @@ axon_err axon__od_output_begin(od_build *b, int v,
                                const dnnl_memory_desc_t *md, od_buf *buf);
 axon_err axon__od_output_finish(od_build *b);
 
-/* Reorders a constant (plain data described by smd) into a buffer owned
- * by the kernel with descriptor dmd, scaled by `scale`. */
-axon_err axon__od_const_reorder(od_build *b, const dnnl_memory_desc_t *smd,
-                                const void *data,
+/* Reorders the plan-time data of value v (described by smd) into
+ * descriptor dmd, scaled by `scale`; *out is valid while the kernel lives.
+ * Weights of the model's own initializers are shared through a process-wide
+ * cache, so plans for several input shapes (which usually choose the same
+ * weights layout) hold one copy. */
+axon_err axon__od_const_reorder(od_build *b, int v,
+                                const dnnl_memory_desc_t *smd,
                                 const dnnl_memory_desc_t *dmd, float scale,
                                 const void **out);
 /* Copies n bytes into a buffer owned by the kernel. */

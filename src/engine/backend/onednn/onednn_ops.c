@@ -303,8 +303,7 @@ static axon_err conv_prepare(od_build *b, const axon__node *n)
     dst = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
 
     const void *wdata = NULL;
-    rc = axon__od_const_reorder(b, &wplain, axon__od_const(pb, w), &wmd, 1.f,
-                                &wdata);
+    rc = axon__od_const_reorder(b, w, &wplain, &wmd, 1.f, &wdata);
     if (rc != AXON_ERR_OK)
         goto out;
     od_arg args[5];
@@ -830,7 +829,7 @@ static axon_err mm_build(od_build *b, const od_mm *m, int y)
         const void *wd = NULL;
         dnnl_memory_desc_t wmd =
             *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-        rc = axon__od_const_reorder(b, &m->wmd, m->wconst, &wmd, m->wscale,
+        rc = axon__od_const_reorder(b, m->w_v, &m->wmd, &wmd, m->wscale,
                                     &wd);
         if (rc != AXON_ERR_OK)
             goto out;
