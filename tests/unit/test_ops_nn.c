@@ -1162,4 +1162,47 @@ TEST(resize_opset10_nearest)
     r_free(&r);
 }
 
+/* The OpenMP paths must give the same numbers as one thread. */
+TEST(threads_match_single_thread)
+{
+    int64_t xd[4] = {2, 6, 9, 10}, C = 6;
+    int64_t n = numel(xd, 4);
+    float *x = rand_buf(n), *p = rand_buf(6);
+    static const char *ops[] = {"MaxPool", "AveragePool", "LpPool",
+                                "InstanceNormalization", "LRN",
+                                "GlobalAveragePool", "LpNormalization"};
+    for (size_t oi = 0; oi < AXON_ARRAY_LEN(ops); oi++) {
+        float *res[2] = {NULL, NULL};
+        int64_t cnt = 0;
+        for (int t = 0; t < 2; t++) {
+            rig r;
+            int is_in = !strcmp(ops[oi], "InstanceNormalization");
+            r_init(&r, ops[oi], is_in ? 3 : 1, 1);
+            r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+            if (is_in) {
+                r_in(&r, 1, AXON_DTYPE_FLOAT, 1, &C, p);
+                r_in(&r, 2, AXON_DTYPE_FLOAT, 1, &C, p);
+            }
+            if (strstr(ops[oi], "Pool") && strncmp(ops[oi], "Global", 6)) {
+                int64_t ks[2] = {3, 2}, pads[4] = {1, 0, 1, 1}, st[2] = {2, 1};
+                r_ints(&r, "kernel_shape", ks, 2);
+                r_ints(&r, "pads", pads, 4);
+                r_ints(&r, "strides", st, 2);
+            }
+            if (!strcmp(ops[oi], "LRN"))
+                r_int(&r, "size", 3);
+            CHECK_EQ_INT(r_run_t(&r, t ? 2 : 1), AXON_ERR_OK);
+            cnt = axon_tensor_numel(&r.out[0]);
+            res[t] = axon__malloc((size_t)cnt * sizeof(float));
+            memcpy(res[t], r.out[0].data, (size_t)cnt * sizeof(float));
+            r_free(&r);
+        }
+        CHECK(memcmp(res[0], res[1], (size_t)cnt * sizeof(float)) == 0);
+        axon__free(res[0]);
+        axon__free(res[1]);
+    }
+    axon__free(x);
+    axon__free(p);
+}
+
 TEST_MAIN()
