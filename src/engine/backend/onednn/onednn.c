@@ -114,13 +114,18 @@ const axon_tensor *axon__od_t(const axon__plan_build *pb, int v)
     return &pb->plan->vals[v].t;
 }
 
-/* Contract: 1 if v names a float32 value of rank 0..6. */
+/* Contract: 1 if v names a non-empty float32 value of rank 0..6. */
 int axon__od_is_f32(const axon__plan_build *pb, int v)
 {
     if (v < 0)
         return 0;
     const axon_tensor *t = axon__od_t(pb, v);
-    return t->dtype == AXON_DTYPE_FLOAT && t->ndim >= 0 && t->ndim <= 6;
+    if (t->dtype != AXON_DTYPE_FLOAT || t->ndim < 0 || t->ndim > 6)
+        return 0;
+    for (int i = 0; i < t->ndim; i++)
+        if (t->dims[i] < 1) /* empty tensors stay on the reference path */
+            return 0;
+    return 1;
 }
 
 /* Contract: data of v known at plan time (borrowed), or NULL. */

@@ -139,7 +139,7 @@ void *axon__od_own(od_build *b, size_t n);
 const void *axon__od_const(const axon__plan_build *pb, int v);
 /* The plan tensor of value v. */
 const axon_tensor *axon__od_t(const axon__plan_build *pb, int v);
-/* 1 if v >= 0 is a float32 tensor of known rank. */
+/* 1 if v >= 0 is a non-empty float32 tensor of rank 0..6. */
 int axon__od_is_f32(const axon__plan_build *pb, int v);
 
 /* Post-ops from the fusion attributes (axon_activation, axon_sum). */
