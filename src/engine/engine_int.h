@@ -35,6 +35,7 @@ struct axon_model {
     pthread_mutex_t plan_lock;  /* guards plans[] and n_plans */
     axon__plan *plans[AXON__MAX_PLANS];
     int n_plans;
+    int value_keyed;            /* plans depend on small int input values */
 };
 
 struct axon_session {
@@ -52,10 +53,18 @@ struct axon_session {
     char errmsg[1024];
 };
 
-/* Builds a plan for graph g given the shapes of its inputs (in g->inputs
- * order; data unused). The plan is returned owned by the caller. */
+/* Graph inputs whose *values* some models need at plan time (a `shape`
+ * or `axes` input fed by the caller): small int32/int64 vectors. */
+#define AXON__VALUE_INPUT_MAX 16
+int axon__is_value_input(const axon__graph *g, int input_index);
+
+/* Builds a plan for graph g given its inputs (in g->inputs order). Only
+ * shapes are used, except with use_values: then the values of the small
+ * integer inputs (axon__is_value_input) are part of the plan, so shape
+ * computations that depend on them resolve at plan time. The plan is
+ * returned owned by the caller. */
 axon_err axon__plan_create(const axon__graph *g, const axon_tensor *in_shapes,
-                          int threads, int disable_backends,
+                          int threads, int disable_backends, int use_values,
                           axon__plan **out, char *err, size_t errlen);
 void axon__plan_free(axon__plan *p);
 

@@ -76,6 +76,14 @@ static axon_err describe_values(axon_model *m, const int *idx, size_t n,
     return AXON_ERR_OK;
 }
 
+static int has_value_inputs(const axon__graph *g)
+{
+    for (int i = 0; i < g->n_inputs; i++)
+        if (axon__is_value_input(g, i))
+            return 1;
+    return 0;
+}
+
 /* Decodes, checks and optimizes; m->map (or the caller's buffer) holds the
  * bytes. */
 static axon_err model_init(axon_model *m, const void *buf, size_t len,
@@ -181,9 +189,14 @@ static axon_err model_init(axon_model *m, const void *buf, size_t len,
             axon__value_to_tensor(&g->values[g->inputs[i]], &sh[i]);
         axon__plan *p = NULL;
         rc = axon__plan_create(g, sh, m->opts.threads, m->opts.disable_onednn,
-                              &p, err, errlen);
+                              0, &p, err, errlen);
         if (sh != shapes)
             axon__free(sh);
+        if (rc == AXON_ERR_UNSUPPORTED && has_value_inputs(g)) {
+            /* Shapes depend on input values: plans are made per request. */
+            err[0] = '\0';
+            return AXON_ERR_OK;
+        }
         if (rc != AXON_ERR_OK)
             return rc;
         m->plans[m->n_plans++] = p;
@@ -482,6 +495,10 @@ static int plan_matches(const axon__plan *p, const axon_tensor *const *in,
         for (int d = 0; d < pt->ndim; d++)
             if (pt->dims[d] != in[i]->dims[d])
                 return 0;
+        if (p->vals[g->inputs[i]].known &&
+            memcmp(pt->data, in[i]->data,
+                   (size_t)axon_tensor_numel(pt) * axon_dtype_size(pt->dtype)) != 0)
+            return 0;
     }
     return 1;
 }
@@ -512,7 +529,14 @@ static axon_err find_plan(axon_session *s, const axon_tensor *const *in,
         sh[i] = *in[i];
     axon__plan *p = NULL;
     rc = axon__plan_create(m->g, sh, m->opts.threads, m->opts.disable_onednn,
-                          &p, s->errmsg, sizeof(s->errmsg));
+                          m->value_keyed, &p, s->errmsg, sizeof(s->errmsg));
+    if (rc == AXON_ERR_UNSUPPORTED && !m->value_keyed && has_value_inputs(m->g)) {
+        rc = axon__plan_create(m->g, sh, m->opts.threads,
+                               m->opts.disable_onednn, 1, &p, s->errmsg,
+                               sizeof(s->errmsg));
+        if (rc == AXON_ERR_OK)
+            m->value_keyed = 1;
+    }
     if (sh != shapes)
         axon__free(sh);
     if (rc != AXON_ERR_OK)

@@ -213,8 +213,16 @@ static axon_err assign_offsets(buf_req *reqs, int n, size_t *total)
     return AXON_ERR_OK;
 }
 
+int axon__is_value_input(const axon__graph *g, int i)
+{
+    const axon__value *v = &g->values[g->inputs[i]];
+    if (v->dtype != AXON_DTYPE_INT64 && v->dtype != AXON_DTYPE_INT32)
+        return 0;
+    return v->ndim == 0 || v->ndim == 1;
+}
+
 axon_err axon__plan_create(const axon__graph *g, const axon_tensor *in_shapes,
-                          int threads, int disable_backends,
+                          int threads, int disable_backends, int use_values,
                           axon__plan **out, char *err, size_t errlen)
 {
     axon_err rc = AXON_ERR_OK;
@@ -267,6 +275,17 @@ axon_err axon__plan_create(const axon__graph *g, const axon_tensor *in_shapes,
         axon__pvalue *pv = &p->vals[g->inputs[i]];
         pv->t.ndim = in_shapes[i].ndim;
         memcpy(pv->t.dims, in_shapes[i].dims, sizeof(pv->t.dims));
+        int64_t nb = tensor_bytes(&pv->t);
+        if (use_values && axon__is_value_input(g, i) && in_shapes[i].data &&
+            nb >= 0 && nb <= AXON__VALUE_INPUT_MAX * 8) {
+            pv->t.data = axon__arena_alloc(p->arena, (size_t)nb + 1);
+            if (!pv->t.data) {
+                rc = AXON_ERR_NOMEM;
+                goto out;
+            }
+            memcpy(pv->t.data, in_shapes[i].data, (size_t)nb);
+            pv->known = true;
+        }
     }
 
     /* Phase 1: shapes, plan-time evaluation. */

@@ -59,6 +59,23 @@ def main():
     onnx.checker.check_model(model)
     onnx.save(model, os.path.join(HERE, "engine_mlp.onnx"))
 
+    # engine_reshape.onnx: y = Reshape(x, shape) * 2 where `shape` is fed by
+    # the caller, so the plan depends on the input's value, not just shape.
+    two = numpy_helper.from_array(np.array(2.0, np.float32), "two")
+    graph = helper.make_graph(
+        [helper.make_node("Reshape", ["x", "shape"], ["r"]),
+         helper.make_node("Mul", ["r", "two"], ["y"])],
+        "engine_reshape",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4]),
+         helper.make_tensor_value_info("shape", TensorProto.INT64, [2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, None])],
+        [two])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
+                              producer_name="axon-tests")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(HERE, "engine_reshape.onnx"))
+
 
 if __name__ == "__main__":
     main()

@@ -292,4 +292,46 @@ TEST(allocation_failure_sweep)
     free(buf);
 }
 
+TEST(plans_keyed_by_shape_input_values)
+{
+    axon_model *m = NULL;
+    axon_session *s = NULL;
+    axon_errinfo ei;
+    axon_err rc = axon_model_load_file("tests/models/engine_reshape.onnx", NULL,
+                                       &m, &ei);
+    CHECK_EQ_INT(rc, AXON_ERR_OK);
+    if (rc != AXON_ERR_OK || axon_session_create(m, &s) != AXON_ERR_OK)
+        return;
+    float x[12];
+    for (int i = 0; i < 12; i++)
+        x[i] = (float)i;
+    const int64_t shapes[3][2] = {{6, 2}, {2, 6}, {-1, 3}};
+    const int64_t want[3][2] = {{6, 2}, {2, 6}, {4, 3}};
+    for (int k = 0; k < 3; k++) {
+        int64_t shp[2] = {shapes[k][0], shapes[k][1]};
+        axon_tensor in[2] = {
+            {.name = "x", .dtype = AXON_DTYPE_FLOAT, .ndim = 2, .dims = {3, 4}, .data = x},
+            {.name = "shape", .dtype = AXON_DTYPE_INT64, .ndim = 1, .dims = {2}, .data = shp}};
+        axon_tensor out;
+        rc = axon_session_run(s, in, 2, &out, 1);
+        CHECK_EQ_INT(rc, AXON_ERR_OK);
+        if (rc != AXON_ERR_OK)
+            continue;
+        CHECK_EQ_INT(out.ndim, 2);
+        CHECK_EQ_INT(out.dims[0], want[k][0]);
+        CHECK_EQ_INT(out.dims[1], want[k][1]);
+        for (int i = 0; i < 12; i++)
+            CHECK_NEAR(((float *)out.data)[i], 2.0f * i, 0);
+    }
+    int64_t bad[2] = {5, 5};
+    axon_tensor in[2] = {
+        {.name = "x", .dtype = AXON_DTYPE_FLOAT, .ndim = 2, .dims = {3, 4}, .data = x},
+        {.name = "shape", .dtype = AXON_DTYPE_INT64, .ndim = 1, .dims = {2}, .data = bad}};
+    axon_tensor out;
+    CHECK_EQ_INT(axon_session_run(s, in, 2, &out, 1), AXON_ERR_SHAPE);
+    CHECK(strstr(axon_session_errmsg(s), "Reshape") != NULL);
+    axon_session_free(s);
+    axon_model_free(m);
+}
+
 TEST_MAIN()
