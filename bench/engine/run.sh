@@ -29,6 +29,7 @@ if [ ! -d "$root/bench/node_modules/onnxruntime-node" ]; then
         --no-fund onnxruntime-node >&2)
 fi
 
+load0="$(cut -d" " -f1-3 /proc/loadavg)"
 tag() { /usr/bin/python3 -c 'import json,sys; o=json.loads(sys.stdin.read()); o["config"]=sys.argv[1]; o["system"]=sys.argv[2]; print(json.dumps(o))' "$1" "$2"; }
 
 for cfg in "resnet50 1" "resnet50 8" "mobilenetv2 1"; do
@@ -44,5 +45,5 @@ for cfg in "resnet50 1" "resnet50 8" "mobilenetv2 1"; do
     OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 "$here/torch_bench.py" "$m" "$b" \
         "$runs" "$warmup" "$threads" | tag "$c" pytorch >>"$res"
 done
-echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), threads $threads, median of $runs runs after $warmup warm-up"
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), threads $threads, median of $runs runs after $warmup warm-up, load average before the run: $load0"
 /usr/bin/python3 "$here/report.py" "$res"
