@@ -432,55 +432,72 @@ static void rs_make_taps(const rs_cfg *r, int d, int64_t stride, rs_tap *taps)
     }
 }
 
+#define RS_MAX_COMBOS 256
+
+/* Offsets and weights of every combination of the outer dims' taps (all
+ * dims but the last) for output row `row`, in the order the last dim is
+ * fastest. Returns the count, or 0 when the row is extrapolated. The caller
+ * has checked that the count fits RS_MAX_COMBOS. */
+static int rs_row_combos(const rs_cfg *r, rs_tap *const *tp, int64_t row,
+                         int64_t *coff, double *cw)
+{
+    int outer = r->rank - 1;
+    const rs_tap *t[AXON_MAX_DIMS];
+    int ti[AXON_MAX_DIMS] = {0};
+    int64_t rem = row;
+    for (int d = outer - 1; d >= 0; d--) {
+        t[d] = &tp[d][rem % r->out[d]];
+        rem /= r->out[d];
+        if (t[d]->ext)
+            return 0;
+    }
+    int nc = 0;
+    for (;;) {
+        int64_t off = 0;
+        double w = 1;
+        for (int d = 0; d < outer; d++) {
+            off += t[d]->off[ti[d]];
+            w *= t[d]->w[ti[d]];
+        }
+        coff[nc] = off;
+        cw[nc++] = w;
+        int d = outer - 1;
+        for (; d >= 0; d--) {
+            if (++ti[d] < t[d]->n)
+                break;
+            ti[d] = 0;
+        }
+        if (d < 0)
+            break;
+    }
+    return nc;
+}
+
 #define RS_IMPL(NAME, T)                                                     \
     static void NAME(const rs_cfg *r, const T *x, T *y, rs_tap *const *tp,   \
                      int threads)                                            \
     {                                                                        \
-        int rank = r->rank;                                                  \
-        int64_t last = r->out[rank - 1], rows = 1;                           \
-        for (int d = 0; d < rank - 1; d++)                                   \
+        int64_t last = r->out[r->rank - 1], rows = 1;                        \
+        const rs_tap *tl = tp[r->rank - 1];                                  \
+        for (int d = 0; d < r->rank - 1; d++)                                \
             rows *= r->out[d];                                               \
         _Pragma("omp parallel for num_threads(threads) if (threads > 1)")   \
         for (int64_t row = 0; row < rows; row++) {                           \
-            int64_t co[AXON_MAX_DIMS];                                       \
-            int64_t rem = row;                                               \
-            for (int d = rank - 2; d >= 0; d--) {                            \
-                co[d] = rem % r->out[d];                                     \
-                rem /= r->out[d];                                            \
-            }                                                                \
+            int64_t coff[RS_MAX_COMBOS];                                     \
+            double cw[RS_MAX_COMBOS];                                        \
+            int nc = rs_row_combos(r, tp, row, coff, cw);                    \
+            T *yr = y + row * last;                                          \
             for (int64_t o = 0; o < last; o++) {                             \
-                co[rank - 1] = o;                                            \
-                const rs_tap *t[AXON_MAX_DIMS];                              \
-                int ext = 0;                                                 \
-                for (int d = 0; d < rank; d++) {                             \
-                    t[d] = &tp[d][co[d]];                                    \
-                    ext |= t[d]->ext;                                        \
-                }                                                            \
-                T *dst = &y[row * last + o];                                 \
-                if (ext) {                                                   \
-                    *dst = (T)r->extrap;                                     \
+                const rs_tap *t = &tl[o];                                    \
+                if (nc == 0 || t->ext) {                                     \
+                    yr[o] = (T)r->extrap;                                    \
                     continue;                                                \
                 }                                                            \
-                int ti[AXON_MAX_DIMS] = {0};                                 \
                 double acc = 0;                                              \
-                for (;;) {                                                   \
-                    int64_t off = 0;                                         \
-                    double w = 1;                                            \
-                    for (int d = 0; d < rank; d++) {                         \
-                        off += t[d]->off[ti[d]];                             \
-                        w *= t[d]->w[ti[d]];                                 \
-                    }                                                        \
-                    acc += w * x[off];                                       \
-                    int d = rank - 1;                                        \
-                    for (; d >= 0; d--) {                                    \
-                        if (++ti[d] < t[d]->n)                               \
-                            break;                                           \
-                        ti[d] = 0;                                           \
-                    }                                                        \
-                    if (d < 0)                                               \
-                        break;                                               \
-                }                                                            \
-                *dst = (T)acc;                                               \
+                for (int ci = 0; ci < nc; ci++)                              \
+                    for (int k = 0; k < t->n; k++)                           \
+                        acc += cw[ci] * t->w[k] * x[coff[ci] + t->off[k]];   \
+                yr[o] = (T)acc;                                              \
             }                                                                \
         }                                                                    \
     }
@@ -509,6 +526,16 @@ static axon_err rs_run(axon__opctx *c, const rs_cfg *r)
         rs_make_taps(r, d, stride, tp[d]);
         stride *= r->in[d];
     }
+    int64_t combos = 1;
+    for (int d = 0; d + 1 < r->rank; d++) {
+        int mx = 1;
+        for (int64_t o = 0; o < r->out[d]; o++)
+            mx = tp[d][o].n > mx ? tp[d][o].n : mx;
+        combos *= mx;
+    }
+    if (combos > RS_MAX_COMBOS)
+        return axon__kerr(c, AXON_ERR_UNSUPPORTED,
+                          "%s: too many interpolated axes", r->op);
     int th = c->threads > 1 ? c->threads : 1;
     if (r->rank == 0) {
         memcpy(c->out[0]->data, x->data, axon_dtype_size(x->dtype));
