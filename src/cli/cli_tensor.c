@@ -13,14 +13,6 @@
 #include "axon/npy.h"
 #include "cli_int.h"
 
-/* The JSON codec (src/common/json.c) is written by the server engineer; the
- * weak reference keeps the CLI linkable while it is not in the tree, and
- * then .json inputs are refused with a clear message. */
-#if defined(__GNUC__)
-#pragma weak axon_json_decode_tensor
-#pragma weak axon_json_array_free
-#endif
-
 static int ends_with(const char *s, const char *suf)
 {
     size_t n = strlen(s), m = strlen(suf);
@@ -77,13 +69,6 @@ int axon_cli_tensor_read(const char *path, axon_dtype want,
 {
     memset(out, 0, sizeof *out);
     if (ends_with(path, ".json")) {
-        if (!axon_json_decode_tensor) {
-            snprintf(err, errlen,
-                     "'%s': .json inputs need the JSON codec, which is not "
-                     "built in; use .npy",
-                     path);
-            return -1;
-        }
         char *text = NULL;
         size_t len = 0;
         if (read_whole(path, &text, &len, err, errlen))
