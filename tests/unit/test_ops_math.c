@@ -381,6 +381,45 @@ TEST(binary_errors)
     mh_free(&h);
 }
 
+TEST(large_threaded_broadcast_and_unary)
+{
+    /* big enough for the OpenMP path: long rows, then many short rows */
+    int64_t n = 8 * 64 * 40 * 33;
+    float *a = malloc(sizeof(float) * (size_t)n), b[64];
+    fill(a, n);
+    fill(b, 64);
+    mh h;
+    mh_init(&h, "Add", 14, 2);
+    mh_in(&h, 0, AXON_DTYPE_FLOAT, a, 4, (int64_t[]){8, 64, 40, 33});
+    mh_in(&h, 1, AXON_DTYPE_FLOAT, b, 3, (int64_t[]){64, 1, 1});
+    CHECK_EQ_INT(mh_run(&h), AXON_ERR_OK);
+    int bad = 0;
+    for (int64_t i = 0; i < n; i++)
+        bad += ((float *)h.out.data)[i] != a[i] + b[(i / (40 * 33)) % 64];
+    CHECK_EQ_INT(bad, 0);
+    mh_free(&h);
+
+    mh_init(&h, "Mul", 14, 2);
+    mh_in(&h, 0, AXON_DTYPE_FLOAT, a, 2, (int64_t[]){n / 3, 3});
+    mh_in(&h, 1, AXON_DTYPE_FLOAT, b, 1, (int64_t[]){3});
+    CHECK_EQ_INT(mh_run(&h), AXON_ERR_OK);
+    bad = 0;
+    for (int64_t i = 0; i < n; i++)
+        bad += ((float *)h.out.data)[i] != a[i] * b[i % 3];
+    CHECK_EQ_INT(bad, 0);
+    mh_free(&h);
+
+    mh_init(&h, "Sigmoid", 14, 1);
+    mh_in(&h, 0, AXON_DTYPE_FLOAT, a, 1, (int64_t[]){n});
+    CHECK_EQ_INT(mh_run(&h), AXON_ERR_OK);
+    bad = 0;
+    for (int64_t i = 0; i < n; i++)
+        bad += fabs(((float *)h.out.data)[i] - 1 / (1 + exp(-a[i]))) > 1e-6;
+    CHECK_EQ_INT(bad, 0);
+    mh_free(&h);
+    free(a);
+}
+
 TEST(bitshift_and_integer_wrap)
 {
     uint32_t x[4] = {1, 0x80000000u, 7, 5}, sh[4] = {31, 1, 33, 0};

@@ -500,23 +500,59 @@ static const binop binops[] = {
     [B_MEAN] = {"Mean", {ROW_F(add)}, 0, 1},
 };
 
-/* Runs o = f(a, b) with a and b broadcast to o's shape. o may alias a when
- * a has o's shape (each element is read before it is written). */
-static void bin_apply(bin_fn fn, const axon_tensor *a, const axon_tensor *b,
-                      axon_tensor *o, size_t ea, size_t eb, size_t eo)
+/* Element offsets of row `row` (an index over dims[0..nd-2]). */
+static void bc_row_off(const bc_iter *it, int64_t row, int64_t *off)
 {
-    if (axon_tensor_numel(o) == 0)
+    for (int o = 0; o < it->nop; o++)
+        off[o] = 0;
+    for (int d = it->nd - 2; d >= 0; d--) {
+        int64_t ix = row % it->dims[d];
+        row /= it->dims[d];
+        for (int o = 0; o < it->nop; o++)
+            off[o] += ix * it->st[o][d];
+    }
+}
+
+#define PAR_MIN 65536  /* elements before threads pay off */
+#define PAR_CHUNK 16384
+
+/* Runs o = f(a, b) with a and b broadcast to o's shape, on up to
+ * `threads` OpenMP threads for large outputs. o may alias a when a has
+ * o's shape (each element is read before it is written). */
+static void bin_apply(bin_fn fn, const axon_tensor *a, const axon_tensor *b,
+                      axon_tensor *o, size_t ea, size_t eb, size_t eo,
+                      int threads)
+{
+    int64_t numel = axon_tensor_numel(o);
+    if (numel == 0)
         return;
     const axon_tensor *ins[2] = {a, b};
     bc_iter it;
     bc_init(&it, o, ins, 2);
-    int64_t idx[AXON_MAX_DIMS] = {0}, off[BC_MAXOP] = {0};
     int last = it.nd - 1;
     int64_t n = it.dims[last];
+    int64_t sa = it.st[1][last], sb = it.st[2][last];
+    const char *pa = a->data, *pb = b->data;
+    char *po = o->data;
+    if (threads > 1 && numel >= PAR_MIN) {
+        int64_t cpr = (n + PAR_CHUNK - 1) / PAR_CHUNK;
+        int64_t tasks = numel / n * cpr;
+        #pragma omp parallel for num_threads(threads) schedule(static)
+        for (int64_t t = 0; t < tasks; t++) {
+            int64_t off[BC_MAXOP];
+            int64_t j0 = (t % cpr) * PAR_CHUNK;
+            int64_t len = n - j0 < PAR_CHUNK ? n - j0 : PAR_CHUNK;
+            bc_row_off(&it, t / cpr, off);
+            fn(pa + (off[1] + j0 * sa) * (int64_t)ea, sa,
+               pb + (off[2] + j0 * sb) * (int64_t)eb, sb,
+               po + (off[0] + j0) * (int64_t)eo, len);
+        }
+        return;
+    }
+    int64_t idx[AXON_MAX_DIMS] = {0}, off[BC_MAXOP] = {0};
     do {
-        fn((const char *)a->data + off[1] * (int64_t)ea, it.st[1][last],
-           (const char *)b->data + off[2] * (int64_t)eb, it.st[2][last],
-           (char *)o->data + off[0] * (int64_t)eo, n);
+        fn(pa + off[1] * (int64_t)ea, sa, pb + off[2] * (int64_t)eb, sb,
+           po + off[0] * (int64_t)eo, n);
     } while (bc_next(&it, idx, off));
 }
 
@@ -632,9 +668,9 @@ static axon_err bin_run(axon__opctx *c, int id)
         convert_to(b, &conv);
         b = &conv;
     }
-    bin_apply(op->fn[ti], c->in[0], b, o, es, es, eo);
+    bin_apply(op->fn[ti], c->in[0], b, o, es, es, eo, c->threads);
     for (int i = 2; i < c->n_in; i++)
-        bin_apply(op->fn[ti], o, c->in[i], o, es, es, eo);
+        bin_apply(op->fn[ti], o, c->in[i], o, es, es, eo, c->threads);
     if (id == B_MEAN) {
         int64_t n = axon_tensor_numel(o);
         if (o->dtype == AXON_DTYPE_FLOAT)

@@ -214,8 +214,23 @@ static axon_err un_run(axon__opctx *c, const unop *op)
         p[0] = strcmp(axon__attr_string(c->node, "approximate", "none"),
                       "tanh") == 0;
     int ti = axon__math_tindex(c->in[0]->dtype);
-    op->fn[ti](c->in[0]->data, c->out[0]->data, axon_tensor_numel(c->in[0]),
-               p);
+    un_fn fn = op->fn[ti];
+    int64_t n = axon_tensor_numel(c->in[0]);
+    const char *x = c->in[0]->data;
+    char *y = c->out[0]->data;
+    int64_t ex = (int64_t)axon_dtype_size(c->in[0]->dtype);
+    int64_t ey = (int64_t)axon_dtype_size(c->out[0]->dtype);
+    if (c->threads > 1 && n >= 65536) {
+        const int64_t chunk = 16384;
+        int64_t tasks = (n + chunk - 1) / chunk;
+        #pragma omp parallel for num_threads(c->threads) schedule(static)
+        for (int64_t t = 0; t < tasks; t++) {
+            int64_t i0 = t * chunk, len = n - i0 < chunk ? n - i0 : chunk;
+            fn(x + i0 * ex, y + i0 * ey, len, p);
+        }
+    } else {
+        fn(x, y, n, p);
+    }
     return AXON_ERR_OK;
 }
 
