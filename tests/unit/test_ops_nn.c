@@ -466,6 +466,15 @@ TEST(conv_shape_errors)
     r_str(&r, "axon_activation", "Swoosh");
     CHECK_EQ_INT(r_run(&r), AXON_ERR_UNSUPPORTED);
     r_free(&r);
+    /* an empty batch is valid and produces an empty output */
+    int64_t x0[4] = {0, 3, 5, 5}, w3[4] = {2, 3, 3, 3};
+    r_init(&r, "Conv", 2, 1);
+    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, x0, x);
+    r_in(&r, 1, AXON_DTYPE_FLOAT, 4, w3, w);
+    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    CHECK_EQ_INT(r.out[0].dims[0], 0);
+    CHECK_EQ_INT(r.out[0].dims[2], 3);
+    r_free(&r);
 }
 
 /* ---- ConvTranspose ------------------------------------------------------ */
