@@ -53,8 +53,10 @@ struct axon_session {
     char errmsg[1024];
 };
 
-/* Graph inputs whose *values* some models need at plan time (a `shape`
- * or `axes` input fed by the caller): small int32/int64 vectors. */
+/* Graph inputs whose *values* some models need at plan time (a `shape`,
+ * `axes`, `depth` or `condition` input fed by the caller): scalars and
+ * vectors of at most this many elements. Plans are keyed by their values
+ * only after a plan without them failed, so ordinary models never are. */
 #define AXON__VALUE_INPUT_MAX 16
 int axon__is_value_input(const axon__graph *g, int input_index);
 

@@ -216,7 +216,7 @@ static axon_err assign_offsets(buf_req *reqs, int n, size_t *total)
 int axon__is_value_input(const axon__graph *g, int i)
 {
     const axon__value *v = &g->values[g->inputs[i]];
-    if (v->dtype != AXON_DTYPE_INT64 && v->dtype != AXON_DTYPE_INT32)
+    if (axon_dtype_size(v->dtype) == 0)
         return 0;
     return v->ndim == 0 || v->ndim == 1;
 }

@@ -11,6 +11,7 @@ static const axon__op_def *const fragments[] = {
     axon__ops_math,
     axon__ops_tensor,
     axon__ops_nn,
+    axon__ops_misc,
 };
 
 const axon__op_def *axon__op_find(const char *domain, const char *op_type)

@@ -104,5 +104,7 @@ extern const axon__op_def axon__ops_math[];     /* elementwise, activations,
                                                    MatMul/Gemm, compare... */
 extern const axon__op_def axon__ops_tensor[];   /* shape/indexing ops */
 extern const axon__op_def axon__ops_nn[];       /* conv, pool, norm, resize */
+extern const axon__op_def axon__ops_misc[];     /* losses, RNNs, quantization,
+                                                   detection, ... */
 
 #endif

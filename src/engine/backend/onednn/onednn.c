@@ -14,7 +14,10 @@
  *
  * Scratchpads are user-mode: their size is part of the kernel workspace, so
  * no memory is allocated on the inference path beyond the small dnnl_memory
- * handles wrapping the run's pointers.
+ * handles wrapping the run's pointers. Weights are reordered once at
+ * prepare time into the layout the primitive prefers and kept in a
+ * process-wide reference-counted cache, so the plans of one model for
+ * several input shapes share them.
  */
 #include <float.h>
 #include <omp.h>

@@ -6,7 +6,12 @@
  *
  * Conv uses the primitive's preferred layouts (src/weights/dst "any"):
  * weights are reordered once here, activations stay blocked between
- * oneDNN ops. MatMul and Gemm use the matmul primitive on dense data.
+ * oneDNN ops. Fusion attributes of the graph passes become post-ops:
+ * axon_activation an eltwise (two for HardSigmoid), axon_sum a binary add
+ * reading the residual in place when it is blocked, else a sum post-op on
+ * a dst pre-filled with it. MatMul and Gemm use the matmul primitive on
+ * dense data (Gemm's alpha folded into constant weights or an output
+ * scale, beta into a constant bias or the sum post-op's scale).
  */
 #include <float.h>
 #include <string.h>
