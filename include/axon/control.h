@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "axon/engine.h"
 #include "axon/error.h"
 
 #ifdef __cplusplus
@@ -244,6 +245,54 @@ axon_err axon_state_get(axon_state *st, const char *key, char **val_out);
  * else ~/.axon. Writes into buf. */
 void axon_state_dir(const char *override, char *buf, size_t len);
 
+
+
+/* ------------------------------------------------------ traffic splitter */
+
+/* Picks the backend (index into splitter->backends, never a shadow) for one
+ * request, with probability weight/100. rng: caller's state (any seed; one
+ * per thread). Returns -1 when the splitter has no weighted backend. */
+int axon_split_pick(const axon_api_spec *splitter, uint64_t *rng);
+/* Index of the shadow backend, or -1. */
+int axon_split_shadow(const axon_api_spec *splitter);
+
+/* ------------------------------------------------------- model LRU cache */
+
+/* The models of a `models: {dir, cache_size}` API: a model NAME is
+ * dir/NAME.onnx or the newest numbered version in dir/NAME/. The first
+ * request for a name loads it (cold load, timed); at most `capacity` models
+ * stay loaded and the least recently used one is evicted. A model in use is
+ * freed only when its last user releases it. Thread-safe. */
+typedef struct axon_model_cache axon_model_cache;
+
+typedef struct axon_model_cache_stats {
+    uint64_t hits, misses, evictions, load_errors;
+    int loaded;                 /* models in memory now */
+    int64_t last_load_ns;       /* duration of the latest cold load */
+    int64_t total_load_ns;
+} axon_model_cache_stats;
+
+/* dir borrowed (copied); capacity >= 1; threads: engine threads per model.
+ * Returns NULL on NOMEM. */
+axon_model_cache *axon_model_cache_create(const char *dir, int capacity,
+                                          int threads);
+/* Frees the cache; every acquired model must have been released. */
+void axon_model_cache_free(axon_model_cache *c);
+/* Gets model `name` (borrowed), loading it on a miss. *model_out is valid
+ * until axon_model_cache_release. *cold_ns_out (optional) gets the load time
+ * on a miss, 0 on a hit. Returns OK, NOT_FOUND (no such model; name may
+ * only hold [A-Za-z0-9._-] and not start with '.'), or the load error (in
+ * err). */
+axon_err axon_model_cache_acquire(axon_model_cache *c, const char *name,
+                                  const axon_model **model_out,
+                                  int64_t *cold_ns_out, char *err,
+                                  size_t errlen);
+void axon_model_cache_release(axon_model_cache *c,
+                              const axon_model *model);
+void axon_model_cache_get_stats(axon_model_cache *c,
+                                axon_model_cache_stats *out);
+/* 1 when name is loaded now (does not touch its recency). */
+int axon_model_cache_contains(axon_model_cache *c, const char *name);
 
 /* ---------------------------------------------------------------- daemon */
 

@@ -12,7 +12,7 @@
 #include "axon/control.h"
 #include "test.h"
 
-static char dir[256];
+static char dir[64];
 
 static void fresh_dir(void)
 {
