@@ -478,8 +478,17 @@ static axon_err roll_out(api_rt *r, const axon_api_spec *a, int workers,
         if (rc == AXON_ERR_OK) {
             axon__serving_cfg cfg;
             cfg_from_spec(a, workers, &cfg);
-            rc = axon__serving_put(D.srv, r->name, files[i], v, &cfg, err,
-                                   errlen);
+            /* the newest version of a folder is given to the server as
+             * the folder, so that it reports the version number; an older
+             * one (fallback, specific versions) as its file */
+            struct stat fsb;
+            int as_folder = i == 0 && a->version_policy !=
+                                          AXON_VERSIONS_SPECIFIC &&
+                            stat(a->model_path, &fsb) == 0 &&
+                            S_ISDIR(fsb.st_mode);
+            rc = axon__serving_put(D.srv, r->name,
+                                   as_folder ? a->model_path : files[i], v,
+                                   &cfg, err, errlen);
         }
         pthread_mutex_lock(&D.mu);
         if (rc == AXON_ERR_OK) {
