@@ -1237,4 +1237,68 @@ TEST(det_batched_vs_cofactor)
     mh_free(&h);
 }
 
+/* ---- losses --------------------------------------------------------------- */
+
+TEST(sce_and_nll_weights_ignore_index)
+{
+    enum { N = 3, C = 4, D = 2 };
+    float x[N * C * D], w[C] = {1.0f, 0.5f, 2.0f, 1.5f};
+    int64_t lab[N * D] = {0, 3, -1, 2, 1, -1};
+    fill(x, N * C * D);
+    const char *reds[] = {"none", "sum", "mean"};
+    for (int r = 0; r < 3; r++) {
+        mh h;
+        mh_init(&h, "SoftmaxCrossEntropyLoss", 13, 3);
+        mh_str(&h, "reduction", reds[r]);
+        mh_int(&h, "ignore_index", -1);
+        mh_in(&h, 0, AXON_DTYPE_FLOAT, x, 3, (int64_t[]){N, C, D});
+        mh_in(&h, 1, AXON_DTYPE_INT64, lab, 2, (int64_t[]){N, D});
+        mh_in(&h, 2, AXON_DTYPE_FLOAT, w, 1, (int64_t[]){C});
+        CHECK_EQ_INT(mh_run(&h), AXON_ERR_OK);
+        CHECK_EQ_INT(h.out.ndim, r == 0 ? 2 : 0);
+        double sum = 0, wsum = 0;
+        for (int n = 0; n < N; n++)
+            for (int d = 0; d < D; d++) {
+                int64_t l = lab[n * D + d];
+                double loss = 0;
+                if (l != -1) {
+                    double den = 0;
+                    for (int k = 0; k < C; k++)
+                        den += exp(x[(n * C + k) * D + d]);
+                    double p = exp(x[(n * C + l) * D + d]) / den;
+                    loss = -log(p) * w[l];
+                    wsum += w[l];
+                }
+                sum += loss;
+                if (r == 0)
+                    CHECK_NEAR(((float *)h.out.data)[n * D + d], loss, 1e-5);
+            }
+        if (r == 1)
+            CHECK_NEAR(((float *)h.out.data)[0], sum, 1e-4);
+        if (r == 2)
+            CHECK_NEAR(((float *)h.out.data)[0], sum / wsum, 1e-5);
+        mh_free(&h);
+    }
+    /* NLL on the raw input, and an out-of-range label */
+    mh h;
+    mh_init(&h, "NegativeLogLikelihoodLoss", 13, 2);
+    mh_str(&h, "reduction", "sum");
+    int64_t lab2[N * D] = {0, 1, 2, 3, 0, 1};
+    mh_in(&h, 0, AXON_DTYPE_FLOAT, x, 3, (int64_t[]){N, C, D});
+    mh_in(&h, 1, AXON_DTYPE_INT64, lab2, 2, (int64_t[]){N, D});
+    CHECK_EQ_INT(mh_run(&h), AXON_ERR_OK);
+    double s = 0;
+    for (int n = 0; n < N; n++)
+        for (int d = 0; d < D; d++)
+            s -= x[(n * C + lab2[n * D + d]) * D + d];
+    CHECK_NEAR(((float *)h.out.data)[0], s, 1e-5);
+    mh_free(&h);
+    lab2[3] = 9;
+    mh_init(&h, "NegativeLogLikelihoodLoss", 13, 2);
+    mh_in(&h, 0, AXON_DTYPE_FLOAT, x, 3, (int64_t[]){N, C, D});
+    mh_in(&h, 1, AXON_DTYPE_INT64, lab2, 2, (int64_t[]){N, D});
+    CHECK_EQ_INT(mh_run(&h), AXON_ERR_INVALID_ARG);
+    mh_free(&h);
+}
+
 TEST_MAIN()

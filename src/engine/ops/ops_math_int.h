@@ -101,5 +101,9 @@ AXON__MATH_DECL(matmulint)
 AXON__MATH_DECL(einsum)
 AXON__MATH_DECL(det)
 size_t axon__math_ws_det(const axon__opctx *c);
+/* ops_math_loss.c */
+AXON__MATH_DECL(nll)
+AXON__MATH_DECL(sce)
+size_t axon__math_ws_sce(const axon__opctx *c);
 
 #endif
