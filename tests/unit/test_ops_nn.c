@@ -1214,4 +1214,49 @@ TEST(threads_match_single_thread)
     axon__free(p);
 }
 
+TEST(maxunpool_roundtrip_and_bad_index)
+{
+    int64_t xd[4] = {2, 2, 4, 6}, ks[2] = {2, 2}, st[2] = {2, 2};
+    float *x = rand_buf(96);
+    rig p;
+    r_init(&p, "MaxPool", 1, 2);
+    r_in(&p, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    r_ints(&p, "kernel_shape", ks, 2);
+    r_ints(&p, "strides", st, 2);
+    CHECK_EQ_INT(r_run(&p), AXON_ERR_OK);
+    rig u;
+    r_init(&u, "MaxUnpool", 2, 1);
+    r_in(&u, 0, AXON_DTYPE_FLOAT, 4, p.out[0].dims, p.out[0].data);
+    r_in(&u, 1, AXON_DTYPE_INT64, 4, p.out[1].dims, p.out[1].data);
+    r_ints(&u, "kernel_shape", ks, 2);
+    r_ints(&u, "strides", st, 2);
+    CHECK_EQ_INT(r_run(&u), AXON_ERR_OK);
+    CHECK_EQ_INT(u.out[0].dims[2], 4);
+    CHECK_EQ_INT(u.out[0].dims[3], 6);
+    const float *y = u.out[0].data;
+    for (int pl = 0; pl < 4; pl++)
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 6; j++) {
+                int bi = i / 2 * 2, bj = j / 2 * 2;
+                float m = -INFINITY;
+                for (int a = 0; a < 2; a++)
+                    for (int b = 0; b < 2; b++)
+                        m = fmaxf(m, x[pl * 24 + (bi + a) * 6 + bj + b]);
+                float v = x[pl * 24 + i * 6 + j];
+                CHECK_NEAR(y[pl * 24 + i * 6 + j], v == m ? v : 0.0f, 0);
+            }
+    r_free(&u);
+    ((int64_t *)p.out[1].data)[3] = 96;
+    r_init(&u, "MaxUnpool", 2, 1);
+    r_in(&u, 0, AXON_DTYPE_FLOAT, 4, p.out[0].dims, p.out[0].data);
+    r_in(&u, 1, AXON_DTYPE_INT64, 4, p.out[1].dims, p.out[1].data);
+    r_ints(&u, "kernel_shape", ks, 2);
+    r_ints(&u, "strides", st, 2);
+    CHECK_EQ_INT(r_run(&u), AXON_ERR_INVALID_ARG);
+    CHECK(strstr(u.err, "out of range") != NULL);
+    r_free(&u);
+    r_free(&p);
+    axon__free(x);
+}
+
 TEST_MAIN()

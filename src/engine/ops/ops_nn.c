@@ -153,6 +153,8 @@ const axon__op_def axon__ops_nn[] = {
      NULL, AXON_OPF_NONE},
     {"AveragePool", 1, 1, 1, 1, axon__nn_averagepool_infer,
      axon__nn_averagepool_run, NULL, AXON_OPF_NONE},
+    {"MaxUnpool", 2, 3, 1, 1, axon__nn_maxunpool_infer,
+     axon__nn_maxunpool_run, NULL, AXON_OPF_NONE},
     {"LpPool", 1, 1, 1, 1, axon__nn_lppool_infer, axon__nn_lppool_run, NULL,
      AXON_OPF_NONE},
     {"GlobalAveragePool", 1, 1, 1, 1, axon__nn_globalaveragepool_infer,

@@ -51,7 +51,7 @@ int axon__nn_is_float(axon__opctx *c, const char *op, const char *which,
     X(conv) X(convtranspose) X(maxpool) X(averagepool) X(lppool)             \
     X(globalaveragepool) X(globalmaxpool) X(globallppool) X(batchnorm)       \
     X(instancenorm) X(layernorm) X(groupnorm) X(lpnorm) X(lrn) X(mvn)        \
-    X(resize) X(upsample)
+    X(resize) X(upsample) X(maxunpool)
 #define AXON__NN_DECL(name)                                                  \
     axon_err axon__nn_##name##_infer(axon__opctx *c);                        \
     axon_err axon__nn_##name##_run(axon__opctx *c);

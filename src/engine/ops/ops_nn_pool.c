@@ -1,7 +1,7 @@
 /*
  * Reference pooling: MaxPool (float, double, int8, uint8; optional Indices
- * output with storage_order), AveragePool (count_include_pad), LpPool and
- * the global variants. Windows come from axon__nn_geom (pads, auto_pad,
+ * output with storage_order), AveragePool (count_include_pad), LpPool, the
+ * global variants and MaxUnpool. Windows come from axon__nn_geom (pads, auto_pad,
  * strides, dilations, ceil_mode). Each (image, channel) plane is independent,
  * which is what the OpenMP loops split.
  */
@@ -341,4 +341,115 @@ axon_err axon__nn_globallppool_infer(axon__opctx *c)
 axon_err axon__nn_globallppool_run(axon__opctx *c)
 {
     return global_run(c, GLOBAL_LP);
+}
+
+/* ---- MaxUnpool ------------------------------------------------------------
+ * Scatters X into a zeroed output at the positions MaxPool's Indices
+ * recorded. Indices are flat positions in the default unpooled shape (from
+ * kernel_shape/strides/pads); an explicit output_shape keeps each element's
+ * coordinates (as the ONNX test data expects). Works on raw elements, so
+ * any dtype is accepted. */
+
+/* Output shape into y: the default one, or output_shape when use_os. */
+static axon_err unpool_shape(axon__opctx *c, axon_tensor *y, int use_os)
+{
+    const axon_tensor *x = c->in[0], *ind = c->in[1];
+    const axon_tensor *os = use_os && c->n_in > 2 ? c->in[2] : NULL;
+    int nsp = x->ndim - 2;
+    if (x->ndim < 3 || ind->ndim != x->ndim)
+        return axon__kerr(c, AXON_ERR_SHAPE,
+                          "MaxUnpool: X must have rank >= 3 and I the same "
+                          "rank");
+    for (int d = 0; d < x->ndim; d++)
+        if (ind->dims[d] != x->dims[d])
+            return axon__kerr(c, AXON_ERR_SHAPE,
+                              "MaxUnpool: I's shape differs from X's");
+    if (ind->dtype != AXON_DTYPE_INT64)
+        return axon__kerr(c, AXON_ERR_DTYPE, "MaxUnpool: I must be int64");
+    if (axon_dtype_size(x->dtype) == 0)
+        return axon__kerr(c, AXON_ERR_DTYPE, "MaxUnpool: unsupported type %s",
+                          axon_dtype_name(x->dtype));
+    y->dtype = x->dtype;
+    y->ndim = x->ndim;
+    y->dims[0] = x->dims[0];
+    y->dims[1] = x->dims[1];
+    if (os) {
+        if (!os->data)
+            return axon__kerr(c, AXON_ERR_UNSUPPORTED,
+                              "MaxUnpool: output_shape must be known when "
+                              "the model is planned");
+        if (axon_tensor_numel(os) != x->ndim)
+            return axon__kerr(c, AXON_ERR_SHAPE,
+                              "MaxUnpool: output_shape has %lld entries, "
+                              "expected %d", (long long)axon_tensor_numel(os),
+                              x->ndim);
+        for (int d = 0; d < x->ndim; d++) {
+            y->dims[d] = axon__get_i64(os, d);
+            if (y->dims[d] < 0 || (d < 2 && y->dims[d] != x->dims[d]))
+                return axon__kerr(c, AXON_ERR_SHAPE,
+                                  "MaxUnpool: bad output_shape");
+        }
+        return AXON_ERR_OK;
+    }
+    int64_t nk = 0, ns = 0, np = 0;
+    const int64_t *ks = axon__attr_ints(c->node, "kernel_shape", &nk);
+    const int64_t *st = axon__attr_ints(c->node, "strides", &ns);
+    const int64_t *pads = axon__attr_ints(c->node, "pads", &np);
+    if (!ks || nk != nsp || (st && ns != nsp) || (pads && np != 2 * nsp))
+        return axon__kerr(c, AXON_ERR_INVALID_ARG,
+                          "MaxUnpool: kernel_shape/strides/pads must match "
+                          "%d spatial dims", nsp);
+    for (int i = 0; i < nsp; i++) {
+        int64_t s = st ? st[i] : 1;
+        int64_t v = (x->dims[2 + i] - 1) * s + ks[i] -
+                    (pads ? pads[i] + pads[nsp + i] : 0);
+        if (v < 1 || s < 1)
+            return axon__kerr(c, AXON_ERR_SHAPE,
+                              "MaxUnpool: output size %lld in spatial dim %d",
+                              (long long)v, i);
+        y->dims[2 + i] = v;
+    }
+    return AXON_ERR_OK;
+}
+
+axon_err axon__nn_maxunpool_infer(axon__opctx *c)
+{
+    axon_tensor def;
+    memset(&def, 0, sizeof(def));
+    axon_err rc = unpool_shape(c, &def, 0);
+    return rc ? rc : unpool_shape(c, c->out[0], 1);
+}
+
+axon_err axon__nn_maxunpool_run(axon__opctx *c)
+{
+    const axon_tensor *x = c->in[0], *ind = c->in[1];
+    axon_tensor *y = c->out[0], def;
+    memset(&def, 0, sizeof(def));
+    axon_err rc = unpool_shape(c, &def, 0);
+    if (rc)
+        return rc;
+    size_t es = axon_dtype_size(x->dtype);
+    int64_t ny = axon_tensor_numel(y), nx = axon_tensor_numel(x);
+    int64_t nd = axon_tensor_numel(&def);
+    const int64_t *ip = ind->data;
+    memset(y->data, 0, (size_t)ny * es);
+    for (int64_t i = 0; i < nx; i++) {
+        if (ip[i] < 0 || ip[i] >= nd)
+            return axon__kerr(c, AXON_ERR_INVALID_ARG,
+                              "MaxUnpool: index %lld out of range [0, %lld)",
+                              (long long)ip[i], (long long)nd);
+        /* coordinates in the default shape -> offset in the output */
+        int64_t rem = ip[i], off = 0, stride = 1, inside = 1;
+        for (int d = def.ndim - 1; d >= 0; d--) {
+            int64_t co = rem % def.dims[d];
+            rem /= def.dims[d];
+            inside &= co < y->dims[d];
+            off += co * stride;
+            stride *= y->dims[d];
+        }
+        if (inside)
+            memcpy((char *)y->data + (size_t)off * es,
+                   (const char *)x->data + (size_t)i * es, es);
+    }
+    return AXON_ERR_OK;
 }
