@@ -59,7 +59,17 @@ axon_err axon__math_fused_act(axon__opctx *c, float *y, int64_t n);
 /* Validates the fused activation attributes at infer time. */
 axon_err axon__math_fused_act_check(axon__opctx *c);
 
-/* ---- entry points ---------------------------------------------------- */
+/* ---- entry points ----------------------------------------------------
+ * Every op has an infer/run pair with the axon__op_def contracts:
+ *   infer(c): validates input count, dtypes and shapes and the attributes,
+ *     fills c->out[] dtype/ndim/dims; returns OK or SHAPE / DTYPE /
+ *     INVALID_ARG / UNSUPPORTED with detail in c->err. Reads in[i]->data
+ *     only where an input decides the output shape (Reduce axes).
+ *   run(c): writes c->out[] data from c->in[] data and the attributes
+ *     only (pure: the planner may call it at plan time), using at most
+ *     the declared workspace, never allocating. Reentrant; uses up to
+ *     c->threads OpenMP threads on large inputs.
+ * Tensors are borrowed from the caller; nothing is retained. */
 #define AXON__MATH_DECL(name)                                                \
     axon_err axon__math_infer_##name(axon__opctx *c);                       \
     axon_err axon__math_run_##name(axon__opctx *c);
