@@ -127,7 +127,27 @@ axon_err axon__math_fused_act(axon__opctx *c, float *y, int64_t n)
             int64_t ke = kk + KB < K ? kk + KB : K;                          \
             for (int64_t jj = 0; jj < N; jj += NB) {                         \
                 int64_t je = jj + NB < N ? jj + NB : N;                      \
-                for (int64_t i = i0; i < i1; i++) {                          \
+                int64_t i = i0;                                              \
+                /* four rows at a time: each B row is loaded once */         \
+                for (; i + 4 <= i1; i += 4) {                                \
+                    T *restrict c0 = C + i * N, *restrict c1 = c0 + N;       \
+                    T *restrict c2 = c1 + N, *restrict c3 = c2 + N;          \
+                    for (int64_t k = kk; k < ke; k++) {                      \
+                        const T *pa = A + i * sai + k * sak;                 \
+                        T a0 = pa[0], a1 = pa[sai], a2 = pa[2 * sai];        \
+                        T a3 = pa[3 * sai];                                  \
+                        const T *restrict b = B + k * N;                     \
+                        _Pragma("omp simd")                                  \
+                        for (int64_t j = jj; j < je; j++) {                  \
+                            T bj = b[j];                                     \
+                            c0[j] = MULADD(c0[j], a0, bj);                   \
+                            c1[j] = MULADD(c1[j], a1, bj);                   \
+                            c2[j] = MULADD(c2[j], a2, bj);                   \
+                            c3[j] = MULADD(c3[j], a3, bj);                   \
+                        }                                                    \
+                    }                                                        \
+                }                                                            \
+                for (; i < i1; i++) {                                        \
                     T *restrict c = C + i * N;                               \
                     for (int64_t k = kk; k < ke; k++) {                      \
                         T a = A[i * sai + k * sak];                          \
