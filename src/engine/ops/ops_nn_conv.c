@@ -119,10 +119,40 @@ static void act_apply(const act_spec *a, float *y, int64_t n)
 }
 
 /* ---- matrix product ------------------------------------------------------
- * y[m][q] = sum_k A(m,k) * b[k*ldb + q] for m in [m0,m1), q in [0,nq), with
- * A(m,k) = a[m*as_m + k*as_k]. The main block keeps a 4 x 8 tile of y in
- * registers across the whole k loop (GCC/Clang vector extensions, which
- * lower to whatever SIMD the target has); edges use plain loops. */
+ * y[m][q] = sum_k A(m,k) * B[k][q], with A(m,k) = a[m*as_m + k*as_k] and B
+ * packed in panels of 8 columns (pack_panels): panel p holds columns
+ * 8p..8p+7 as K rows of 8 contiguous floats, so the inner loop streams
+ * memory. A 4 x 8 block of y stays in registers across the whole k loop
+ * (GCC/Clang vector extensions, lowered to whatever SIMD the target has). */
+#define PANEL 8
+
+static int64_t round8(int64_t n)
+{
+    return (n + PANEL - 1) / PANEL * PANEL;
+}
+
+/* Packs K rows x n columns of b (row stride ldb) into panels at dst
+ * (K * round8(n) floats); the last panel is zero-padded. */
+static void pack_panels(const float *b, int64_t ldb, int64_t K, int64_t n,
+                        float *dst, int threads)
+{
+    int64_t np = (n + PANEL - 1) / PANEL;
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+    for (int64_t p = 0; p < np; p++) {
+        int64_t q0 = p * PANEL, w = n - q0 < PANEL ? n - q0 : PANEL;
+        float *d = dst + p * K * PANEL;
+        for (int64_t k = 0; k < K; k++) {
+            const float *src = b + k * ldb + q0;
+            float *dk = d + k * PANEL;
+            int64_t j = 0;
+            for (; j < w; j++)
+                dk[j] = src[j];
+            for (; j < PANEL; j++)
+                dk[j] = 0.0f;
+        }
+    }
+}
+
 #if defined(__GNUC__)
 typedef float v8f __attribute__((vector_size(32)));
 
@@ -134,71 +164,83 @@ typedef float v8f __attribute__((vector_size(32)));
 #define GEMM_CLONES
 #endif
 
-/* 4 rows x 8 columns starting at row m, column q. */
+/* rows x 8 block (rows 1..4) of y from one panel pp. */
 GEMM_CLONES
-static void gemm_4x8(const float *a, int64_t as_m, int64_t as_k,
-                     const float *b, int64_t ldb, float *y, int64_t ldy,
-                     int64_t K)
+static void gemm_block(const float *a, int64_t as_m, int64_t as_k,
+                       const float *pp, float *y, int64_t ldy, int64_t K,
+                       int rows)
 {
     v8f c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0};
-    for (int64_t k = 0; k < K; k++) {
-        const float *ak = a + k * as_k;
-        v8f bv;
-        memcpy(&bv, b + k * ldb, sizeof(bv));
-        c0 += bv * ak[0];
-        c1 += bv * ak[as_m];
-        c2 += bv * ak[2 * as_m];
-        c3 += bv * ak[3 * as_m];
-    }
-    memcpy(y, &c0, sizeof(c0));
-    memcpy(y + ldy, &c1, sizeof(c1));
-    memcpy(y + 2 * ldy, &c2, sizeof(c2));
-    memcpy(y + 3 * ldy, &c3, sizeof(c3));
-}
-#define GEMM_HAVE_BLOCK 1
-#else
-#define GEMM_HAVE_BLOCK 0
-#endif
-
-/* Plain loops for rows [m0,m1) x columns [q0,q1). */
-static void gemm_edge(const float *a, int64_t as_m, int64_t as_k,
-                      const float *b, int64_t ldb, float *y, int64_t ldy,
-                      int64_t m0, int64_t m1, int64_t q0, int64_t q1,
-                      int64_t K)
-{
-    for (int64_t m = m0; m < m1; m++) {
-        float *restrict ym = y + m * ldy;
-        for (int64_t q = q0; q < q1; q++)
-            ym[q] = 0;
-        const float *am = a + m * as_m;
+    if (rows == 4) {
         for (int64_t k = 0; k < K; k++) {
-            float w = am[k * as_k];
-            const float *restrict bk = b + k * ldb;
-            for (int64_t q = q0; q < q1; q++)
-                ym[q] += w * bk[q];
+            const float *ak = a + k * as_k;
+            v8f bv;
+            memcpy(&bv, pp + k * PANEL, sizeof(bv));
+            c0 += bv * ak[0];
+            c1 += bv * ak[as_m];
+            c2 += bv * ak[2 * as_m];
+            c3 += bv * ak[3 * as_m];
+        }
+    } else {
+        for (int64_t k = 0; k < K; k++) {
+            const float *ak = a + k * as_k;
+            v8f bv;
+            memcpy(&bv, pp + k * PANEL, sizeof(bv));
+            c0 += bv * ak[0];
+            if (rows > 1)
+                c1 += bv * ak[as_m];
+            if (rows > 2)
+                c2 += bv * ak[2 * as_m];
         }
     }
+    memcpy(y, &c0, sizeof(c0));
+    if (rows > 1)
+        memcpy(y + ldy, &c1, sizeof(c1));
+    if (rows > 2)
+        memcpy(y + 2 * ldy, &c2, sizeof(c2));
+    if (rows > 3)
+        memcpy(y + 3 * ldy, &c3, sizeof(c3));
 }
-
-static void gemm_tile(const float *a, int64_t as_m, int64_t as_k,
-                      const float *b, int64_t ldb, float *y, int64_t ldy,
-                      int64_t m0, int64_t m1, int64_t K, int64_t nq)
+#else
+static void gemm_block(const float *a, int64_t as_m, int64_t as_k,
+                       const float *pp, float *y, int64_t ldy, int64_t K,
+                       int rows)
 {
-    int64_t mb = m0, qb = 0;
-#if GEMM_HAVE_BLOCK
-    int64_t nq8 = nq / 8 * 8;
-    for (; mb + 4 <= m1; mb += 4)
-        for (int64_t q = 0; q < nq8; q += 8)
-            gemm_4x8(a + mb * as_m, as_m, as_k, b + q, ldb,
-                     y + mb * ldy + q, ldy, K);
-    qb = nq8;
-    /* right edge of the full 4-row blocks */
-    if (qb < nq && mb > m0)
-        gemm_edge(a, as_m, as_k, b, ldb, y, ldy, m0, mb, qb, nq, K);
+    for (int r = 0; r < rows; r++) {
+        float acc[PANEL] = {0};
+        const float *ar = a + r * as_m;
+        for (int64_t k = 0; k < K; k++)
+            for (int j = 0; j < PANEL; j++)
+                acc[j] += pp[k * PANEL + j] * ar[k * as_k];
+        memcpy(y + r * ldy, acc, sizeof(acc));
+    }
+}
 #endif
-    /* bottom rows (all columns) */
-    if (mb < m1)
-        gemm_edge(a, as_m, as_k, b, ldb, y, ldy, mb, m1, 0, nq, K);
+
+/* Rows [m0,m1) x columns [q0,q0+nq) of y (q0 a multiple of 8) from the
+ * packed panels bp of a K-row B. */
+static void gemm_panels(const float *a, int64_t as_m, int64_t as_k,
+                        const float *bp, int64_t K, float *y, int64_t ldy,
+                        int64_t m0, int64_t m1, int64_t q0, int64_t nq)
+{
+    AXON_ASSERT(q0 % PANEL == 0);
+    for (int64_t q = q0; q < q0 + nq; q += PANEL) {
+        int64_t w = q0 + nq - q < PANEL ? q0 + nq - q : PANEL;
+        const float *pp = bp + q / PANEL * K * PANEL;
+        for (int64_t m = m0; m < m1; m += 4) {
+            int rows = m1 - m < 4 ? (int)(m1 - m) : 4;
+            if (w == PANEL) {
+                gemm_block(a + m * as_m, as_m, as_k, pp, y + m * ldy + q, ldy,
+                           K, rows);
+            } else {
+                float tmp[4 * PANEL];
+                gemm_block(a + m * as_m, as_m, as_k, pp, tmp, PANEL, K, rows);
+                for (int r = 0; r < rows; r++)
+                    memcpy(y + (m + r) * ldy + q, tmp + r * PANEL,
+                           (size_t)w * sizeof(float));
+            }
+        }
+    }
 }
 
 /* ---- Conv ----------------------------------------------------------------*/
@@ -314,9 +356,11 @@ size_t axon__nn_conv_workspace(const axon__opctx *c)
     tmp.err = NULL;
     tmp.errlen = 0;
     conv_cfg cf;
-    if (conv_setup(&tmp, &cf) || cf.pointwise || cf.Cg == 1)
+    if (conv_setup(&tmp, &cf) || cf.Cg == 1)
         return 0;
-    return (size_t)(cf.Kg * cf.pc) * sizeof(float);
+    /* im2col rows (none for pointwise), then the packed panels */
+    int64_t colf = cf.pointwise ? 0 : round8(cf.Kg * cf.pc);
+    return (size_t)(colf + cf.Kg * round8(cf.pc)) * sizeof(float);
 }
 
 /* Fills col (Kg rows of pc floats) with the input patches for output
@@ -439,6 +483,7 @@ axon_err axon__nn_conv_run(axon__opctx *c)
     float *col = c->workspace;
     int threads = c->threads > 1 ? c->threads : 1;
     int64_t P = g->out_sz, Mg = cf.Mg, Kg = cf.Kg, pc0 = cf.pc;
+    float *panels = col ? col + (cf.pointwise ? 0 : round8(Kg * pc0)) : NULL;
     int64_t n_mt = (Mg + TILE_M - 1) / TILE_M;
     if (cf.Cg == 1) {
         conv_direct(&cf, x, w, bias, y, threads);
@@ -467,11 +512,12 @@ axon_err axon__nn_conv_run(axon__opctx *c)
                     b = xg + p0;
                     ldb = g->in_sz;
                 } else {
-                    AXON_ASSERT(col);
                     im2col(g, xg, cf.Cg, p0, pc, col, threads);
                     b = col;
                     ldb = pc;
                 }
+                AXON_ASSERT(panels);
+                pack_panels(b, ldb, Kg, pc, panels, threads);
                 int64_t n_qt = (pc + TILE_Q - 1) / TILE_Q;
 #pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
                 for (int64_t t = 0; t < n_mt * n_qt; t++) {
@@ -479,7 +525,8 @@ axon_err axon__nn_conv_run(axon__opctx *c)
                     int64_t m1 = m0 + TILE_M < Mg ? m0 + TILE_M : Mg;
                     int64_t nq = pc - q0 < TILE_Q ? pc - q0 : TILE_Q;
                     float *yt = y + ybase + p0 + q0;
-                    gemm_tile(wg, Kg, 1, b + q0, ldb, yt, P, m0, m1, Kg, nq);
+                    gemm_panels(wg, Kg, 1, panels, Kg, y + ybase + p0, P, m0,
+                                m1, q0, nq);
                     for (int64_t m = m0; m < m1; m++) {
                         float *yr = yt + m * P;
                         if (bias) {
@@ -634,7 +681,9 @@ size_t axon__nn_convtranspose_workspace(const axon__opctx *c)
     convt_cfg cf;
     if (convt_setup(&tmp, &cf))
         return 0;
-    return (size_t)(cf.MgK * cf.pc) * sizeof(float);
+    /* W^T x rows, then the packed panels of x */
+    return (size_t)(round8(cf.MgK * cf.pc) + cf.Cg * round8(cf.pc)) *
+           sizeof(float);
 }
 
 axon_err axon__nn_convtranspose_run(axon__opctx *c)
@@ -650,6 +699,7 @@ axon_err axon__nn_convtranspose_run(axon__opctx *c)
     int threads = c->threads > 1 ? c->threads : 1;
     int64_t P = g->in_sz, Q = g->out_sz, MgK = cf.MgK, Mg = cf.Mg;
     AXON_ASSERT(col || g->n == 0);
+    float *panels = col ? col + round8(MgK * cf.pc) : NULL;
     for (int64_t i = 0; i < g->n * cf.M; i++) {
         float bv = bias ? bias[i % cf.M] : 0.0f;
         for (int64_t q = 0; q < Q; q++)
@@ -665,13 +715,14 @@ axon_err axon__nn_convtranspose_run(axon__opctx *c)
                 int64_t n_mt = (MgK + TILE_M - 1) / TILE_M;
                 int64_t n_qt = (pc + TILE_Q - 1) / TILE_Q;
                 /* col[r][q] = sum_c W[c][r] * x[c][p0+q] */
+                pack_panels(xg + p0, P, cf.Cg, pc, panels, threads);
 #pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
                 for (int64_t t = 0; t < n_mt * n_qt; t++) {
                     int64_t m0 = t / n_qt * TILE_M, q0 = t % n_qt * TILE_Q;
                     int64_t m1 = m0 + TILE_M < MgK ? m0 + TILE_M : MgK;
                     int64_t nq = pc - q0 < TILE_Q ? pc - q0 : TILE_Q;
-                    gemm_tile(wg, 1, MgK, xg + p0 + q0, P, col + q0, pc, m0,
-                              m1, cf.Cg, nq);
+                    gemm_panels(wg, 1, MgK, panels, cf.Cg, col, pc, m0, m1, q0,
+                                nq);
                 }
                 /* col2im: scatter each row back into its output channel */
 #pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
