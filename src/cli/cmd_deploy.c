@@ -130,7 +130,21 @@ static int start_daemon(const char *state_dir, const char *port,
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    axon_cli_fail("deploy", "the daemon did not start (see %s)", log);
+    /* the daemon's last words say why (port taken, ...) */
+    char last[512] = "";
+    FILE *lf = fopen(log, "r");
+    if (lf) {
+        char l[512];
+        while (fgets(l, sizeof(l), lf))
+            if (l[0] != '\n')
+                snprintf(last, sizeof(last), "%s", l);
+        fclose(lf);
+    }
+    size_t n = strlen(last);
+    while (n && (last[n - 1] == '\n' || last[n - 1] == '\r'))
+        last[--n] = 0;
+    axon_cli_fail("deploy", "the daemon did not start: %s (log: %s)",
+                  last[0] ? last : "no message", log);
     return -1;
 }
 
