@@ -3,11 +3,13 @@
  * dilations, strides, pads, auto_pad).
  *
  * Conv lowers each (image, group, chunk of output positions) to im2col in
- * the op's workspace followed by a register-blocked matrix product; 1x1
- * stride-1 unpadded convs skip im2col and read the input directly. Chunking
- * the output positions bounds the workspace (about 1 MiB) whatever the image
- * size. ConvTranspose runs the transposed product (W^T x) into the workspace
- * and scatters it back (col2im).
+ * the op's workspace, packs it into 8-column panels and runs a
+ * register-blocked matrix product; 1x1 stride-1 unpadded convs skip im2col
+ * and pack the input directly, and convs with one input channel per group
+ * (depthwise) use direct loops with no workspace. Chunking the output
+ * positions bounds the workspace (about 2 MiB) whatever the image size.
+ * ConvTranspose runs the transposed product (W^T x) into the workspace and
+ * scatters it back (col2im).
  *
  * Conv also honours the fusion attributes set by the graph passes, so that it
  * stays the oracle for the oneDNN fast path: `axon_sum` (INT 1: input 3, of
