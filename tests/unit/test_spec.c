@@ -4,10 +4,13 @@
  * nearest-field suggestions, cross-field checks, and the canonical JSON
  * round trip the daemon stores.
  */
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "axon/control.h"
+#include "common/common.h"
 #include "test.h"
 
 static axon_spec *parse(const char *text, char *err, size_t errlen)
@@ -340,6 +343,68 @@ TEST(defaults_markdown_lists_every_setting)
         rows += *p == '\n';
     CHECK(rows > 30);
     free(buf);
+}
+
+/* Mutated specs (fixed seed) never crash and always either parse or give a
+ * positioned message. */
+TEST(mutations_fail_cleanly)
+{
+    static const char alphabet[] = "-:{}[], \n\"'#&*!|>%@`abz019.";
+    size_t n = strlen(example);
+    char *buf = malloc(n + 1);
+    uint64_t rng = 12345;
+    int parsed = 0, rejected = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        memcpy(buf, example, n + 1);
+        int edits = 1 + iter % 4;
+        for (int e = 0; e < edits; e++) {
+            rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+            size_t pos = (size_t)(rng >> 33) % n;
+            buf[pos] = alphabet[(rng >> 17) % (sizeof(alphabet) - 1)];
+        }
+        char err[512];
+        axon_spec *s = NULL;
+        err[0] = 0;
+        axon_err rc = axon_spec_parse_string(buf, n, "spec.yaml", "/b", &s,
+                                             err, sizeof(err));
+        if (rc == AXON_ERR_OK) {
+            CHECK(s != NULL && axon_spec_count(s) >= 1);
+            parsed++;
+        } else {
+            CHECK(s == NULL);
+            CHECK(strncmp(err, "spec.yaml:", 10) == 0);
+            rejected++;
+        }
+        axon_spec_free(s);
+    }
+    CHECK(parsed > 0);
+    CHECK(rejected > 0);
+    free(buf);
+}
+
+/* Every allocation failing in turn: NOMEM (or OK when the failed one was
+ * not needed), never a crash or a leak (ASan in CI). */
+TEST(allocation_failure_sweep)
+{
+    int nomem = 0;
+    for (int nth = 1; nth < 200; nth++) {
+        char err[512];
+        axon_spec *s = NULL;
+        axon__alloc_fail_after(nth, 0);
+        axon_err rc = axon_spec_parse_string(example, strlen(example),
+                                             "spec.yaml", "/b", &s, err,
+                                             sizeof(err));
+        axon__alloc_fail_after(0, 0);
+        CHECK(rc == AXON_ERR_OK || rc == AXON_ERR_NOMEM);
+        CHECK((rc == AXON_ERR_OK) == (s != NULL));
+        nomem += rc == AXON_ERR_NOMEM;
+        if (s) {
+            char *j = axon_api_spec_to_json(axon_spec_api(s, 0));
+            axon_control_free(j);
+        }
+        axon_spec_free(s);
+    }
+    CHECK(nomem > 0);
 }
 
 TEST(parse_file_reports_missing_file)
