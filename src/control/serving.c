@@ -30,7 +30,6 @@
 #pragma weak axon_server_start
 #pragma weak axon_server_errmsg
 #pragma weak axon_model_config_init
-#pragma weak axon_server_add_model
 #pragma weak axon_server_swap_model
 #pragma weak axon_server_remove_model
 #pragma weak axon_server_stop
@@ -52,7 +51,13 @@ struct axon__serving {
 
 int axon__serving_available(void)
 {
-    return axon_server_create != NULL && axon_server_swap_model != NULL;
+    /* a weak reference binds only when its object file is linked in for
+     * another reason (axon serve's strong references): check each one */
+    return axon_server_opts_init && axon_server_create && axon_server_start &&
+           axon_server_errmsg && axon_model_config_init &&
+           axon_server_swap_model && axon_server_remove_model &&
+           axon_server_stop && axon_server_destroy &&
+           axon_server_model_stats_get;
 }
 
 axon_err axon__serving_create(const char *host, int port,
