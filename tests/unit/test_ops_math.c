@@ -1301,4 +1301,78 @@ TEST(sce_and_nll_weights_ignore_index)
     mh_free(&h);
 }
 
+/* ---- signal ---------------------------------------------------------------- */
+
+TEST(windows_dft_roundtrip_and_stft)
+{
+    int64_t n = 10;
+    for (int periodic = 0; periodic < 2; periodic++) {
+        mh h;
+        mh_init(&h, "HannWindow", 17, 1);
+        mh_int(&h, "periodic", periodic);
+        mh_in(&h, 0, AXON_DTYPE_INT64, &n, 0, NULL);
+        CHECK_EQ_INT(mh_run(&h), AXON_ERR_OK);
+        CHECK_EQ_INT(h.out.dims[0], 10);
+        for (int i = 0; i < 10; i++) {
+            double d = periodic ? 10 : 9;
+            CHECK_NEAR(((float *)h.out.data)[i],
+                       pow(sin(3.14159265358979 * i / d), 2), 1e-6);
+        }
+        mh_free(&h);
+    }
+    /* DFT of a real [1, 6, 1] signal vs the definition, then inverse */
+    float x[6] = {1, 2, -1, 0.5f, 3, -2};
+    mh h;
+    mh_init(&h, "DFT", 17, 1);
+    mh_in(&h, 0, AXON_DTYPE_FLOAT, x, 3, (int64_t[]){1, 6, 1});
+    CHECK_EQ_INT(mh_run(&h), AXON_ERR_OK);
+    CHECK_EQ_INT(h.out.dims[1], 6);
+    CHECK_EQ_INT(h.out.dims[2], 2);
+    float spec[12];
+    memcpy(spec, h.out.data, sizeof(spec));
+    for (int k = 0; k < 6; k++) {
+        double re = 0, im = 0;
+        for (int t = 0; t < 6; t++) {
+            re += x[t] * cos(2 * 3.14159265358979 * k * t / 6);
+            im -= x[t] * sin(2 * 3.14159265358979 * k * t / 6);
+        }
+        CHECK_NEAR(spec[2 * k], re, 1e-5);
+        CHECK_NEAR(spec[2 * k + 1], im, 1e-5);
+    }
+    mh_free(&h);
+    mh_init(&h, "DFT", 17, 1);
+    mh_int(&h, "inverse", 1);
+    mh_in(&h, 0, AXON_DTYPE_FLOAT, spec, 3, (int64_t[]){1, 6, 2});
+    CHECK_EQ_INT(mh_run(&h), AXON_ERR_OK);
+    for (int t = 0; t < 6; t++) {
+        CHECK_NEAR(((float *)h.out.data)[2 * t], x[t], 1e-5);
+        CHECK_NEAR(((float *)h.out.data)[2 * t + 1], 0, 1e-5);
+    }
+    mh_free(&h);
+
+    /* STFT: 32 samples, frames of 8 every 4 -> 7 frames x 5 bins */
+    float sig[32];
+    fill(sig, 32);
+    int64_t step = 4, flen = 8;
+    mh_init(&h, "STFT", 17, 4);
+    mh_in(&h, 0, AXON_DTYPE_FLOAT, sig, 3, (int64_t[]){1, 32, 1});
+    mh_in(&h, 1, AXON_DTYPE_INT64, &step, 0, NULL);
+    mh_in(&h, 2, AXON_DTYPE_FLOAT, NULL, 0, NULL);
+    mh_in(&h, 3, AXON_DTYPE_INT64, &flen, 0, NULL);
+    CHECK_EQ_INT(mh_run(&h), AXON_ERR_OK);
+    CHECK_EQ_INT(h.out.dims[1], 7);
+    CHECK_EQ_INT(h.out.dims[2], 5);
+    for (int f = 0; f < 7; f++)
+        for (int k = 0; k < 5; k++) {
+            double re = 0, im = 0;
+            for (int t = 0; t < 8; t++) {
+                re += sig[f * 4 + t] * cos(2 * 3.14159265358979 * k * t / 8);
+                im -= sig[f * 4 + t] * sin(2 * 3.14159265358979 * k * t / 8);
+            }
+            CHECK_NEAR(((float *)h.out.data)[(f * 5 + k) * 2], re, 1e-5);
+            CHECK_NEAR(((float *)h.out.data)[(f * 5 + k) * 2 + 1], im, 1e-5);
+        }
+    mh_free(&h);
+}
+
 TEST_MAIN()

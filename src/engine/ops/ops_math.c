@@ -10,8 +10,8 @@
  * is never undefined behaviour; integer division by zero yields 0.
  *
  * The other math families live in ops_math_unary.c, ops_math_reduce.c,
- * ops_math_matmul.c, ops_math_linalg.c and ops_math_loss.c, and reach
- * this table through ops_math_int.h.
+ * ops_math_matmul.c, ops_math_linalg.c, ops_math_loss.c and
+ * ops_math_signal.c, and reach this table through ops_math_int.h.
  */
 #include <math.h>
 #include <stdio.h>
@@ -803,5 +803,10 @@ const axon__op_def axon__ops_math[] = {
     MOPX("Det", det, 1, 1, 1, 1, axon__math_ws_det),
     MOPX("NegativeLogLikelihoodLoss", nll, 2, 3, 1, 1, NULL),
     MOPX("SoftmaxCrossEntropyLoss", sce, 2, 3, 1, 2, axon__math_ws_sce),
+    MOPX("HannWindow", hann, 1, 1, 1, 1, NULL),
+    MOPX("HammingWindow", hamming, 1, 1, 1, 1, NULL),
+    MOPX("BlackmanWindow", blackman, 1, 1, 1, 1, NULL),
+    MOPX("DFT", dft, 1, 2, 1, 1, NULL),
+    MOPX("STFT", stft, 2, 4, 1, 1, NULL),
     {0},
 };

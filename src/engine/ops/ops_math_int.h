@@ -115,5 +115,11 @@ size_t axon__math_ws_det(const axon__opctx *c);
 AXON__MATH_DECL(nll)
 AXON__MATH_DECL(sce)
 size_t axon__math_ws_sce(const axon__opctx *c);
+/* ops_math_signal.c */
+AXON__MATH_DECL(hann)
+AXON__MATH_DECL(hamming)
+AXON__MATH_DECL(blackman)
+AXON__MATH_DECL(dft)
+AXON__MATH_DECL(stft)
 
 #endif
