@@ -44,6 +44,11 @@ if [ $self_ok = 0 ]; then echo "FAIL: runner self-check"; echo "0 passed, 1 fail
 echo "runner self-check ok"
 "$runner" --quiet "$data" >"$log"
 grep -E '^(CRASH|TIMEOUT) ' "$log" || true
+# Re-run each crashed case without --quiet so its sanitizer report shows.
+for t in $(sed -n 's/^CRASH *\(test_[A-Za-z0-9_]*\):.*/\1/p' "$log" | head -5); do
+    echo "---- $t (stderr) ----"
+    "$runner" "$data" "$t" 2>&1 | tail -40 || true
+done
 totals="$(grep '^total ' "$log")"
 rate="$(sed -n 's/^pass rate: \([0-9.]*\)%$/\1/p' "$log")"
 echo "$totals"
