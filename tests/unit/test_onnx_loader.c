@@ -478,7 +478,8 @@ TEST(onnx_raw_alignment)
     CHECK(copied > 0);
 }
 
-TEST(onnx_attributes)
+/* One node with an attribute of every kind. */
+static pbw attr_model(void)
 {
     pbw g = {0}, n = {0}, a = {0}, t = {0};
     const char *in[] = {"X", "", "X"}, *out[] = {"Y", ""};
@@ -518,7 +519,12 @@ TEST(onnx_attributes)
     w_msg(&g, 11, &vi);
     vi = value_info("Y", 7, xd, 1);
     w_msg(&g, 12, &vi);
-    pbw m = model(&g, 11);
+    return model(&g, 11);
+}
+
+TEST(onnx_attributes)
+{
+    pbw m = attr_model();
     axon__graph *gr = NULL;
     char err[512];
     axon_err rc = parse(&m, NULL, &gr, NULL, err, sizeof(err));
@@ -719,55 +725,61 @@ TEST(onnx_external_data)
 
 TEST(onnx_truncation_every_byte)
 {
-    pbw m = basic_model();
+    pbw models[2] = {basic_model(), attr_model()};
     char err[512];
     int bad = 0;
-    for (size_t k = 0; k < m.n; k++) {
-        /* a fresh copy of exactly k bytes so ASan sees any over-read */
-        uint8_t *cut = malloc(k ? k : 1);
-        memcpy(cut, m.b, k);
-        axon__graph *g = NULL;
-        err[0] = '\0';
-        axon_err rc = axon__onnx_parse(cut, k, NULL, &g, NULL, err, sizeof(err));
-        if (rc != AXON_ERR_PARSE || g != NULL || !err[0]) {
-            if (bad++ < 5)
-                fprintf(stderr, "  prefix %zu: rc %d: %s\n", k, rc, err);
+    for (int mi = 0; mi < 2; mi++) {
+        pbw m = models[mi];
+        for (size_t k = 0; k < m.n; k++) {
+            /* a fresh copy of exactly k bytes so ASan sees any over-read */
+            uint8_t *cut = malloc(k ? k : 1);
+            memcpy(cut, m.b, k);
+            axon__graph *g = NULL;
+            err[0] = '\0';
+            axon_err rc = axon__onnx_parse(cut, k, NULL, &g, NULL, err, sizeof(err));
+            if (rc != AXON_ERR_PARSE || g != NULL || !err[0]) {
+                if (bad++ < 5)
+                    fprintf(stderr, "  prefix %zu: rc %d: %s\n", k, rc, err);
+            }
+            axon__graph_destroy(g);
+            free(cut);
         }
-        axon__graph_destroy(g);
-        free(cut);
+        free(m.b);
     }
     CHECK_EQ_INT(bad, 0);
-    free(m.b);
 }
 
 TEST(onnx_corruption_no_crash)
 {
-    pbw m = basic_model();
+    pbw models[2] = {basic_model(), attr_model()};
     char err[512];
     static const uint8_t vals[] = {0x00, 0x01, 0x7f, 0x80, 0xff, 0x0a, 0x12};
     int ok = 0, failed = 0;
-    for (size_t k = 0; k < m.n; k++) {
-        for (size_t j = 0; j < sizeof(vals); j++) {
-            uint8_t *c = malloc(m.n);
-            memcpy(c, m.b, m.n);
-            c[k] = vals[j];
-            axon__graph *g = NULL;
-            axon_err rc = axon__onnx_parse(c, m.n, NULL, &g, NULL, err,
-                                           sizeof(err));
-            if (rc == AXON_ERR_OK) {
-                ok++;
-                (void)axon__graph_sort(g, err, sizeof(err));
-            } else {
-                failed++;
-                CHECK(err[0] != '\0');
+    for (int mi = 0; mi < 2; mi++) {
+        pbw m = models[mi];
+        for (size_t k = 0; k < m.n; k++) {
+            for (size_t j = 0; j < sizeof(vals); j++) {
+                uint8_t *c = malloc(m.n);
+                memcpy(c, m.b, m.n);
+                c[k] = vals[j];
+                axon__graph *g = NULL;
+                axon_err rc = axon__onnx_parse(c, m.n, NULL, &g, NULL, err,
+                                               sizeof(err));
+                if (rc == AXON_ERR_OK) {
+                    ok++;
+                    (void)axon__graph_sort(g, err, sizeof(err));
+                } else {
+                    failed++;
+                    CHECK(err[0] != '\0');
+                }
+                axon__graph_destroy(g);
+                free(c);
             }
-            axon__graph_destroy(g);
-            free(c);
         }
+        free(m.b);
     }
     CHECK(ok > 0);
     CHECK(failed > 0);
-    free(m.b);
 }
 
 TEST(onnx_error_messages)
