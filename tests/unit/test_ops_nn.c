@@ -1259,4 +1259,68 @@ TEST(maxunpool_roundtrip_and_bad_index)
     axon__free(x);
 }
 
+TEST(conv_double_grouped_fused)
+{
+    cspec s = {.N = 2, .C = 4, .M = 6, .group = 2,
+               .in = {1, 7, 6}, .k = {1, 3, 2}, .s = {1, 2, 1},
+               .d = {1, 1, 2}, .pb = {0, 1, 0}, .pe = {0, 0, 1}};
+    int64_t o[3];
+    cs_out(&s, o);
+    int64_t xd[4] = {2, 4, 7, 6}, wd[4] = {6, 2, 3, 2}, M = 6;
+    int64_t yd[4] = {2, 6, o[1], o[2]}, ny = numel(yd, 4);
+    float *xf = rand_buf(336), *wf = rand_buf(72), *bf = rand_buf(6);
+    float *sf = rand_buf(ny), *ref = axon__malloc((size_t)ny * sizeof(float));
+    double *xd64 = axon__malloc(336 * sizeof(double));
+    double *wd64 = axon__malloc(72 * sizeof(double));
+    double *sd64 = axon__malloc((size_t)ny * sizeof(double)), bd64[6];
+    for (int i = 0; i < 336; i++)
+        xd64[i] = xf[i];
+    for (int i = 0; i < 72; i++)
+        wd64[i] = wf[i];
+    for (int i = 0; i < 6; i++)
+        bd64[i] = bf[i];
+    for (int64_t i = 0; i < ny; i++)
+        sd64[i] = sf[i];
+    naive_conv(&s, xf, wf, bf, ref);
+    rig r;
+    r_init(&r, "Conv", 4, 1);
+    r_in(&r, 0, AXON_DTYPE_DOUBLE, 4, xd, xd64);
+    r_in(&r, 1, AXON_DTYPE_DOUBLE, 4, wd, wd64);
+    r_in(&r, 2, AXON_DTYPE_DOUBLE, 1, &M, bd64);
+    r_in(&r, 3, AXON_DTYPE_DOUBLE, 4, yd, sd64);
+    int64_t st[2] = {2, 1}, dl[2] = {1, 2}, pads[4] = {1, 0, 0, 1};
+    r_ints(&r, "strides", st, 2);
+    r_ints(&r, "dilations", dl, 2);
+    r_ints(&r, "pads", pads, 4);
+    r_int(&r, "group", 2);
+    r_int(&r, "axon_sum", 1);
+    r_str(&r, "axon_activation", "LeakyRelu");
+    r_float(&r, "axon_alpha", 0.25f);
+    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    CHECK_EQ_INT(r.out[0].dtype, AXON_DTYPE_DOUBLE);
+    double err = 0;
+    for (int64_t i = 0; i < ny; i++) {
+        double v = (double)ref[i] + sf[i];
+        v = v >= 0 ? v : 0.25 * v;
+        err = fmax(err, fabs(((double *)r.out[0].data)[i] - v));
+    }
+    CHECK_NEAR(err, 0, 1e-4);
+    r_free(&r);
+    /* mixed float X / double W is refused */
+    r_init(&r, "Conv", 2, 1);
+    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, xf);
+    r_in(&r, 1, AXON_DTYPE_DOUBLE, 4, wd, wd64);
+    r_int(&r, "group", 2);
+    CHECK_EQ_INT(r_run(&r), AXON_ERR_DTYPE);
+    r_free(&r);
+    axon__free(xf);
+    axon__free(wf);
+    axon__free(bf);
+    axon__free(sf);
+    axon__free(ref);
+    axon__free(xd64);
+    axon__free(wd64);
+    axon__free(sd64);
+}
+
 TEST_MAIN()

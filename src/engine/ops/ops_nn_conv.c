@@ -1,6 +1,7 @@
 /*
- * Reference Conv and ConvTranspose (float32, 1-3 spatial dims, groups,
- * dilations, strides, pads, auto_pad).
+ * Reference Conv (float32; float64 through plain direct loops) and
+ * ConvTranspose (float32), 1-3 spatial dims, groups, dilations, strides,
+ * pads, auto_pad.
  *
  * Conv lowers each (image, group, chunk of output positions) to im2col in
  * the op's workspace, packs it into 8-column panels and runs a
@@ -269,9 +270,13 @@ static axon_err conv_setup(axon__opctx *c, conv_cfg *cf)
     const axon_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
     axon_err rc;
     memset(cf, 0, sizeof(*cf));
-    if (!axon__nn_is_float(c, "Conv", "X", x, 0) ||
-        !axon__nn_is_float(c, "Conv", "W", w, 0))
+    if (!axon__nn_is_float(c, "Conv", "X", x, 1) ||
+        !axon__nn_is_float(c, "Conv", "W", w, 1))
         return AXON_ERR_DTYPE;
+    if (w->dtype != x->dtype)
+        return axon__kerr(c, AXON_ERR_DTYPE,
+                          "Conv: W is %s but X is %s",
+                          axon_dtype_name(w->dtype), axon_dtype_name(x->dtype));
     if (w->ndim != x->ndim || x->ndim < 3)
         return axon__kerr(c, AXON_ERR_SHAPE,
                           "Conv: W has rank %d but X has rank %d (need equal"
@@ -305,8 +310,10 @@ static axon_err conv_setup(axon__opctx *c, conv_cfg *cf)
     if ((rc = axon__nn_geom_init(c, "Conv", x, &w->dims[2], 0, &cf->g)))
         return rc;
     if (b) {
-        if (!axon__nn_is_float(c, "Conv", "B", b, 0))
-            return AXON_ERR_DTYPE;
+        if (b->dtype != x->dtype)
+            return axon__kerr(c, AXON_ERR_DTYPE, "Conv: B is %s but X is %s",
+                              axon_dtype_name(b->dtype),
+                              axon_dtype_name(x->dtype));
         if (axon_tensor_numel(b) != cf->M || b->ndim != 1)
             return axon__kerr(c, AXON_ERR_SHAPE,
                               "Conv: bias must be 1-D of %lld elements",
@@ -358,7 +365,8 @@ size_t axon__nn_conv_workspace(const axon__opctx *c)
     tmp.err = NULL;
     tmp.errlen = 0;
     conv_cfg cf;
-    if (conv_setup(&tmp, &cf) || cf.Cg == 1)
+    if (conv_setup(&tmp, &cf) || cf.Cg == 1 ||
+        c->in[0]->dtype == AXON_DTYPE_DOUBLE)
         return 0;
     /* im2col rows (none for pointwise), then the packed panels */
     int64_t colf = cf.pointwise ? 0 : round8(cf.Kg * cf.pc);
@@ -471,12 +479,86 @@ static void conv_direct(const conv_cfg *cf, const float *x, const float *w,
     }
 }
 
+/* The fused activation on one double (the float path is act_apply). */
+static double act_one(const act_spec *a, double v)
+{
+    double t;
+    switch (a->kind) {
+    case ACT_NONE: return v;
+    case ACT_RELU: return v > 0 ? v : 0;
+    case ACT_LEAKY: return v >= 0 ? v : v * a->alpha;
+    case ACT_CLIP: return v < a->alpha ? a->alpha : v > a->beta ? a->beta : v;
+    case ACT_SIGMOID: return 1.0 / (1.0 + exp(-v));
+    case ACT_TANH: return tanh(v);
+    case ACT_HARDSWISH:
+        t = v / 6.0 + 0.5;
+        return v * (t < 0 ? 0 : t > 1 ? 1 : t);
+    case ACT_HARDSIGMOID:
+        t = a->alpha * v + a->beta;
+        return t < 0 ? 0 : t > 1 ? 1 : t;
+    }
+    return v;
+}
+
+/* Double precision Conv: plain direct loops (rare in models; correctness
+ * over speed), no workspace. */
+static void conv_f64(const conv_cfg *cf, const double *x, const double *w,
+                     const double *bias, const double *sum, double *y,
+                     int threads)
+{
+    const axon__nn_geom *g = &cf->g;
+    int64_t planes = g->n * cf->M;
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+    for (int64_t pl = 0; pl < planes; pl++) {
+        int64_t n = pl / cf->M, m = pl % cf->M, gr = m / cf->Mg;
+        const double *wm = w + m * cf->Kg;
+        int64_t oi = pl * g->out_sz;
+        for (int64_t o0 = 0; o0 < g->out[0]; o0++)
+        for (int64_t o1 = 0; o1 < g->out[1]; o1++)
+        for (int64_t o2 = 0; o2 < g->out[2]; o2++, oi++) {
+            double acc = bias ? bias[m] : 0.0;
+            for (int64_t ic = 0; ic < cf->Cg; ic++) {
+                const double *xp =
+                    x + (n * g->c + gr * cf->Cg + ic) * g->in_sz;
+                const double *wk = wm + ic * g->k_sz;
+                for (int64_t k0 = 0; k0 < g->k[0]; k0++) {
+                    int64_t i0 = o0 * g->s[0] - g->pb[0] + k0 * g->d[0];
+                    if (i0 < 0 || i0 >= g->in[0])
+                        continue;
+                    for (int64_t k1 = 0; k1 < g->k[1]; k1++) {
+                        int64_t i1 = o1 * g->s[1] - g->pb[1] + k1 * g->d[1];
+                        if (i1 < 0 || i1 >= g->in[1])
+                            continue;
+                        for (int64_t k2 = 0; k2 < g->k[2]; k2++) {
+                            int64_t i2 = o2 * g->s[2] - g->pb[2] + k2 * g->d[2];
+                            if (i2 < 0 || i2 >= g->in[2])
+                                continue;
+                            acc += xp[(i0 * g->in[1] + i1) * g->in[2] + i2] *
+                                   wk[(k0 * g->k[1] + k1) * g->k[2] + k2];
+                        }
+                    }
+                }
+            }
+            if (sum)
+                acc += sum[oi];
+            y[oi] = act_one(&cf->act, acc);
+        }
+    }
+}
+
 axon_err axon__nn_conv_run(axon__opctx *c)
 {
     conv_cfg cf;
     axon_err rc = conv_setup(c, &cf);
     if (rc)
         return rc;
+    if (c->in[0]->dtype == AXON_DTYPE_DOUBLE) {
+        conv_f64(&cf, c->in[0]->data, c->in[1]->data,
+                 c->n_in > 2 && c->in[2] ? c->in[2]->data : NULL,
+                 cf.has_sum ? c->in[3]->data : NULL, c->out[0]->data,
+                 c->threads > 1 ? c->threads : 1);
+        return AXON_ERR_OK;
+    }
     const axon__nn_geom *g = &cf.g;
     const float *x = c->in[0]->data, *w = c->in[1]->data;
     const float *bias = c->n_in > 2 && c->in[2] ? c->in[2]->data : NULL;
