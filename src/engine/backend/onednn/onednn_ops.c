@@ -135,48 +135,6 @@ static int od_geom_init(const axon__node *n, const axon_tensor *x,
 
 /* ---- Conv -------------------------------------------------------------- */
 
-static int conv_supports(const axon__plan_build *pb, const axon__node *n)
-{
-    int x = od_in(n, 0), w = od_in(n, 1), bias = od_in(n, 2), y = od_out(n, 0);
-    od_postops po;
-    od_geom g;
-    if (!axon__od_is_f32(pb, x) || !axon__od_is_f32(pb, w) ||
-        !axon__od_is_f32(pb, y) || !od_single_output(n))
-        return 0;
-    const axon_tensor *xt = axon__od_t(pb, x), *wt = axon__od_t(pb, w),
-                      *yt = axon__od_t(pb, y);
-    if (xt->ndim < 3 || xt->ndim > 5 || wt->ndim != xt->ndim ||
-        yt->ndim != xt->ndim || !axon__od_const(pb, w))
-        return 0;
-    int64_t grp = axon__attr_int(n, "group", 1);
-    int64_t c = xt->dims[1], m = wt->dims[0];
-    if (grp < 1 || c % grp || m % grp || wt->dims[1] != c / grp ||
-        yt->dims[1] != m || yt->dims[0] != xt->dims[0])
-        return 0;
-    int64_t nk = 0;
-    const int64_t *ks = axon__attr_ints(n, "kernel_shape", &nk);
-    for (int i = 0; ks && i < nk && i < wt->ndim - 2; i++)
-        if (ks[i] != wt->dims[2 + i])
-            return 0;
-    if (!od_geom_init(n, xt, yt, wt->dims + 2, 0, 1, &g))
-        return 0;
-    if (bias >= 0) {
-        const axon_tensor *bt = axon__od_t(pb, bias);
-        if (!axon__od_is_f32(pb, bias) || bt->ndim != 1 || bt->dims[0] != m)
-            return 0;
-    }
-    if (!axon__od_postops_parse(n, &po))
-        return 0;
-    if (po.sum) {
-        int r = od_in(n, 3);
-        if (!axon__od_is_f32(pb, r) || !od_same_dims(axon__od_t(pb, r), yt))
-            return 0;
-    } else if (n->n_inputs > 3 && od_in(n, 3) >= 0) {
-        return 0;
-    }
-    return 1;
-}
-
 static axon_err conv_pd(od_build *b, const dnnl_memory_desc_t *src,
                         const dnnl_memory_desc_t *wmd,
                         const dnnl_memory_desc_t *bmd,
@@ -236,6 +194,88 @@ static axon_err conv_make_pd(od_build *b, int x, const dnnl_memory_desc_t *w,
     if (rc == AXON_ERR_UNSUPPORTED)
         rc = axon__od_fail(b, AXON_ERR_BACKEND, "no conv implementation");
     return rc;
+}
+
+/* Asks oneDNN whether it implements this conv (layouts of its choice, the
+ * node's post-ops), so that prepare cannot fail on a claimed node. */
+static int conv_trial(const axon__plan_build *pb, const axon__node *n,
+                      const od_geom *g, const od_postops *po)
+{
+    const axon_tensor *wt = axon__od_t(pb, od_in(n, 1)),
+                      *yt = axon__od_t(pb, od_out(n, 0));
+    int64_t grp = axon__attr_int(n, "group", 1), wd[AXON_MAX_DIMS + 1];
+    int wnd = 0;
+    if (grp > 1) {
+        wd[wnd++] = grp;
+        wd[wnd++] = wt->dims[0] / grp;
+    } else {
+        wd[wnd++] = wt->dims[0];
+    }
+    for (int i = 1; i < wt->ndim; i++)
+        wd[wnd++] = wt->dims[i];
+    dnnl_memory_desc_t w, bmd, dst;
+    od_any_md(&w, wnd, wd);
+    od_any_md(&dst, yt->ndim, yt->dims);
+    axon__od_plain_md(&bmd, 1, &wt->dims[0]);
+    od_build b;
+    axon__plan_build tmp = *pb;
+    char err[128];
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    memset(&b, 0, sizeof(b));
+    tmp.err = err;
+    tmp.errlen = sizeof(err);
+    b.pb = &tmp;
+    int ok = conv_make_pd(&b, od_in(n, 0), &w,
+                          od_in(n, 2) >= 0 ? &bmd : NULL, &dst, g, po, &attr,
+                          &pd) == AXON_ERR_OK;
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    return ok;
+}
+
+static int conv_supports(const axon__plan_build *pb, const axon__node *n)
+{
+    int x = od_in(n, 0), w = od_in(n, 1), bias = od_in(n, 2), y = od_out(n, 0);
+    od_postops po;
+    od_geom g;
+    if (!axon__od_is_f32(pb, x) || !axon__od_is_f32(pb, w) ||
+        !axon__od_is_f32(pb, y) || !od_single_output(n))
+        return 0;
+    const axon_tensor *xt = axon__od_t(pb, x), *wt = axon__od_t(pb, w),
+                      *yt = axon__od_t(pb, y);
+    if (xt->ndim < 3 || xt->ndim > 5 || wt->ndim != xt->ndim ||
+        yt->ndim != xt->ndim || !axon__od_const(pb, w))
+        return 0;
+    int64_t grp = axon__attr_int(n, "group", 1);
+    int64_t c = xt->dims[1], m = wt->dims[0];
+    if (grp < 1 || c % grp || m % grp || wt->dims[1] != c / grp ||
+        yt->dims[1] != m || yt->dims[0] != xt->dims[0])
+        return 0;
+    int64_t nk = 0;
+    const int64_t *ks = axon__attr_ints(n, "kernel_shape", &nk);
+    for (int i = 0; ks && i < nk && i < wt->ndim - 2; i++)
+        if (ks[i] != wt->dims[2 + i])
+            return 0;
+    if (!od_geom_init(n, xt, yt, wt->dims + 2, 0, 1, &g))
+        return 0;
+    if (bias >= 0) {
+        const axon_tensor *bt = axon__od_t(pb, bias);
+        if (!axon__od_is_f32(pb, bias) || bt->ndim != 1 || bt->dims[0] != m)
+            return 0;
+    }
+    if (!axon__od_postops_parse(n, &po))
+        return 0;
+    if (po.sum) {
+        int r = od_in(n, 3);
+        if (!axon__od_is_f32(pb, r) || !od_same_dims(axon__od_t(pb, r), yt))
+            return 0;
+    } else if (n->n_inputs > 3 && od_in(n, 3) >= 0) {
+        return 0;
+    }
+    return conv_trial(pb, n, &g, &po);
 }
 
 static axon_err conv_prepare(od_build *b, const axon__node *n)
@@ -415,10 +455,40 @@ static int pool_info_get(const axon__plan_build *pb, const axon__node *n,
     return 1;
 }
 
+/* Creates the pooling pd for src (dst any); NULL if oneDNN declines. */
+static dnnl_primitive_desc_t pool_pd(const pool_info *pi,
+                                     const dnnl_memory_desc_t *src,
+                                     const axon_tensor *yt,
+                                     const_dnnl_primitive_attr_t attr)
+{
+    dnnl_memory_desc_t dst;
+    dnnl_pooling_v2_desc_t pdsc;
+    dnnl_primitive_desc_t pd = NULL;
+    od_any_md(&dst, yt->ndim, yt->dims);
+    if (dnnl_pooling_v2_forward_desc_init(&pdsc, dnnl_forward_inference,
+                                          pi->alg, src, &dst, pi->g.s,
+                                          pi->g.k, pi->g.d, pi->g.pl,
+                                          pi->g.pr) != dnnl_success ||
+        dnnl_primitive_desc_create(&pd, &pdsc, attr, axon__od_engine(),
+                                   NULL) != dnnl_success)
+        return NULL;
+    return pd;
+}
+
 static int pool_supports(const axon__plan_build *pb, const axon__node *n)
 {
     pool_info pi;
-    return pool_info_get(pb, n, &pi);
+    dnnl_memory_desc_t src;
+    if (!pool_info_get(pb, n, &pi))
+        return 0;
+    const axon_tensor *xt = axon__od_t(pb, od_in(n, 0));
+    axon__od_plain_md(&src, xt->ndim, xt->dims);
+    dnnl_primitive_desc_t pd =
+        pool_pd(&pi, &src, axon__od_t(pb, od_out(n, 0)), NULL);
+    if (!pd)
+        return 0;
+    dnnl_primitive_desc_destroy(pd);
+    return 1;
 }
 
 static axon_err pool_prepare(od_build *b, const axon__node *n)
@@ -428,7 +498,6 @@ static axon_err pool_prepare(od_build *b, const axon__node *n)
     const axon_tensor *yt = axon__od_t(pb, y);
     pool_info pi;
     dnnl_memory_desc_t src, dst;
-    dnnl_pooling_v2_desc_t pdsc;
     dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_desc_t pd = NULL;
     axon_err rc;
@@ -438,13 +507,8 @@ static axon_err pool_prepare(od_build *b, const axon__node *n)
     rc = axon__od_attr(b, NULL, 1.f, &attr);
     if (rc != AXON_ERR_OK)
         return rc;
-    if (dnnl_pooling_v2_forward_desc_init(&pdsc, dnnl_forward_inference,
-                                          pi.alg, &src, &dst, pi.g.s,
-                                          pi.g.k, pi.g.d, pi.g.pl,
-                                          pi.g.pr) != dnnl_success ||
-        dnnl_primitive_desc_create(&pd, &pdsc, attr, axon__od_engine(),
-                                   NULL) != dnnl_success) {
-        pd = NULL;
+    pd = pool_pd(&pi, &src, yt, attr);
+    if (!pd) {
         rc = axon__od_fail(b, AXON_ERR_BACKEND, "no pooling implementation");
         goto out;
     }
