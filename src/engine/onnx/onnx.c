@@ -279,7 +279,7 @@ static axon_err count_limit(onnx_ctx *c, const pb_field *f, int64_t n,
     return AXON_ERR_OK;
 }
 
-/* ---- ValueInfoProto ----------------------------------------------------- */
+/* ---- ValueInfoProto ------------------------------------------------------ */
 
 typedef struct value_type {
     const uint8_t *name;
@@ -742,7 +742,7 @@ static axon_err decode_attr(builder *b, int node, const uint8_t *p,
     return AXON_ERR_OK;
 }
 
-/* ---- NodeProto ------------------------------------------------------------ */
+/* ---- NodeProto ----------------------------------------------------------- */
 
 static axon_err decode_node(builder *b, const uint8_t *p, size_t len,
                             int64_t index)
@@ -847,7 +847,7 @@ static axon_err decode_node(builder *b, const uint8_t *p, size_t len,
     return AXON_ERR_OK;
 }
 
-/* ---- GraphProto ----------------------------------------------------------- */
+/* ---- GraphProto ---------------------------------------------------------- */
 
 typedef struct graph_counts {
     int64_t nodes, inits, inputs, outputs, value_infos;
@@ -916,8 +916,10 @@ static axon_err decode_graph(builder *b, const uint8_t *p, size_t len)
         if (!g->graph_name)
             return AXON_ERR_NOMEM;
     }
-    g->inputs = axon__arena_alloc(g->arena, sizeof(int) * (size_t)(gc.inputs + 1));
-    g->outputs = axon__arena_alloc(g->arena, sizeof(int) * (size_t)(gc.outputs + 1));
+    g->inputs = axon__arena_alloc(g->arena,
+                                  sizeof(int) * (size_t)(gc.inputs + 1));
+    g->outputs = axon__arena_alloc(g->arena,
+                                   sizeof(int) * (size_t)(gc.outputs + 1));
     if (!g->inputs || !g->outputs)
         return AXON_ERR_NOMEM;
 
@@ -942,8 +944,8 @@ static axon_err decode_graph(builder *b, const uint8_t *p, size_t len)
                                    (const char *)vt.name);
         if (vt.kind)
             return axon__onnx_fail(c, AXON_ERR_UNSUPPORTED, f.at,
-                                   "graph input '%.*s' has %s type; only tensors "
-                                   "are supported",
+                                   "graph input '%.*s' has %s type; only "
+                                   "tensors are supported",
                                    vt.name_len > 80 ? 80 : (int)vt.name_len,
                                    (const char *)vt.name, vt.kind);
         if ((e = new_value(b, vt.name, vt.name_len, &v)))
@@ -987,14 +989,15 @@ static axon_err decode_graph(builder *b, const uint8_t *p, size_t len)
         int v = map_find(b, vt.name, vt.name_len);
         if (v >= 0 && !vt.kind &&
             g->values[v].kind == AXON_VALUE_INTERMEDIATE &&
-            !g->values[v].is_output && g->values[v].dtype == AXON_DTYPE_UNDEFINED)
+            !g->values[v].is_output &&
+            g->values[v].dtype == AXON_DTYPE_UNDEFINED)
             apply_type(&g->values[v], &vt);
     }
     axon__onnx_pop(c);
     return AXON_ERR_OK;
 }
 
-/* ---- ModelProto ------------------------------------------------------------ */
+/* ---- ModelProto ---------------------------------------------------------- */
 
 static axon_err decode_opset(onnx_ctx *c, const pb_field *of, int64_t k,
                              axon__graph *g)
@@ -1112,7 +1115,8 @@ axon_err axon__onnx_parse(const void *buf, size_t len, const char *base_dir,
     b.c = &c;
     b.g = c.g;
     b.budget = (size_t)64 << 20;
-    b.budget += len > (SIZE_MAX - b.budget) / 16 ? SIZE_MAX - b.budget : len * 16;
+    b.budget += len > (SIZE_MAX - b.budget) / 16 ? SIZE_MAX - b.budget
+                                                  : len * 16;
     rc = decode_model(&b, buf, len);
 out:
     if (rc == AXON_ERR_NOMEM && err && errlen && !err[0])

@@ -143,7 +143,8 @@ static axon_err ext_map_file(onnx_ctx *c, const uint8_t *loc, size_t loc_len,
     struct stat st;
     fd = open(rfile, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &st) != 0) {
-        rc = axon__onnx_fail(c, AXON_ERR_IO, at, "external data file '%.*s': %s",
+        rc = axon__onnx_fail(c, AXON_ERR_IO, at,
+                             "external data file '%.*s': %s",
                              shown, (const char *)loc, errstr(errno, ebuf));
         goto out;
     }
@@ -198,14 +199,41 @@ static bool parse_u64(const uint8_t *s, size_t len, uint64_t *out)
 
 /* ---- typed data conversion -------------------------------------------- */
 
-static void st_u8(void *d, int64_t i, uint64_t v) { ((uint8_t *)d)[i] = (uint8_t)v; }
-static void st_bool(void *d, int64_t i, uint64_t v) { ((uint8_t *)d)[i] = v != 0; }
-static void st_u16(void *d, int64_t i, uint64_t v) { ((uint16_t *)d)[i] = (uint16_t)v; }
-static void st_u32(void *d, int64_t i, uint64_t v) { ((uint32_t *)d)[i] = (uint32_t)v; }
-static void st_u64(void *d, int64_t i, uint64_t v) { ((uint64_t *)d)[i] = v; }
+static void st_u8(void *d, int64_t i, uint64_t v)
+{
+    ((uint8_t *)d)[i] = (uint8_t)v;
+}
 
-void axon__onnx_store_u32(void *dst, int64_t i, uint64_t v) { st_u32(dst, i, v); }
-void axon__onnx_store_u64(void *dst, int64_t i, uint64_t v) { st_u64(dst, i, v); }
+static void st_bool(void *d, int64_t i, uint64_t v)
+{
+    ((uint8_t *)d)[i] = v != 0;
+}
+
+static void st_u16(void *d, int64_t i, uint64_t v)
+{
+    ((uint16_t *)d)[i] = (uint16_t)v;
+}
+
+static void st_u32(void *d, int64_t i, uint64_t v)
+{
+    ((uint32_t *)d)[i] = (uint32_t)v;
+}
+
+static void st_u64(void *d, int64_t i, uint64_t v)
+{
+    ((uint64_t *)d)[i] = v;
+}
+
+
+void axon__onnx_store_u32(void *dst, int64_t i, uint64_t v)
+{
+    st_u32(dst, i, v);
+}
+
+void axon__onnx_store_u64(void *dst, int64_t i, uint64_t v)
+{
+    st_u64(dst, i, v);
+}
 
 /* Which typed field carries each data type (ONNX TensorProto rules), how
  * it is encoded, how many field items make one element, and how an item is
@@ -258,7 +286,7 @@ static int scalar_wt(num_kind k)
 }
 
 axon_err axon__onnx_count_items(onnx_ctx *c, const pb_field *f, num_kind k,
-                            int64_t *n)
+                                int64_t *n)
 {
     if (f->wt == scalar_wt(k)) {
         *n = 1;
@@ -287,8 +315,8 @@ axon_err axon__onnx_count_items(onnx_ctx *c, const pb_field *f, num_kind k,
 }
 
 axon_err axon__onnx_store_items(onnx_ctx *c, const pb_field *f, num_kind k,
-                            store_fn store, void *dst, int64_t *i,
-                            int64_t cap)
+                                store_fn store, void *dst, int64_t *i,
+                                int64_t cap)
 {
     if (f->wt != PB_LEN) {
         if (*i >= cap)
@@ -396,7 +424,8 @@ static axon_err scan_tensor(onnx_ctx *c, const uint8_t *p, size_t len,
             ti = typed_index(f.num);
             if (ti < 0)
                 break; /* unknown or unused (doc_string): skipped */
-            if ((e = axon__onnx_count_items(c, &f, typed_fields[ti].kind, &n)))
+            if ((e = axon__onnx_count_items(c, &f, typed_fields[ti].kind,
+                                            &n)))
                 return e;
             s->n_typed[ti] += n;
             if (!s->typed_at[ti])
@@ -547,8 +576,8 @@ static axon_err tensor_body(onnx_ctx *c, const uint8_t *p, size_t len,
         while (pb_next(&r, &f) > 0) {
             if (f.num != 1)
                 continue;
-            if ((e = axon__onnx_store_items(c, &f, NUM_VARINT, st_u64, t->dims, &k,
-                                 t->ndim)))
+            if ((e = axon__onnx_store_items(c, &f, NUM_VARINT, st_u64,
+                                            t->dims, &k, t->ndim)))
                 return e;
         }
     }
@@ -633,7 +662,8 @@ static axon_err tensor_body(onnx_ctx *c, const uint8_t *p, size_t len,
         while (pb_next(&r, &f) > 0) {
             if (f.num != src->field)
                 continue;
-            if ((e = axon__onnx_store_items(c, &f, src->kind, src->store, d, &k, items)))
+            if ((e = axon__onnx_store_items(c, &f, src->kind, src->store, d,
+                                            &k, items)))
                 return e;
         }
     }

@@ -157,7 +157,8 @@ static inline int pb_read_any(pb_reader *r, pb_field *f)
     case PB_VARINT:
         vr = pb_read_varint(&r->p, r->end, &f->u);
         if (vr) {
-            f->why = vr == -1 ? "truncated varint field" : "malformed varint field";
+            f->why = vr == -1 ? "truncated varint field"
+                              : "malformed varint field";
             return -1;
         }
         return 1;
