@@ -503,11 +503,16 @@ static axon_err pool_prepare(od_build *b, const axon__node *n)
     axon_err rc;
     AXON_ASSERT(pool_info_get(pb, n, &pi));
     axon__od_val_md(b, x, &src);
-    od_any_md(&dst, yt->ndim, yt->dims);
     rc = axon__od_attr(b, NULL, 1.f, &attr);
     if (rc != AXON_ERR_OK)
         return rc;
     pd = pool_pd(&pi, &src, yt, attr);
+    if (!pd && !axon__od_val_dense(b, x)) {
+        /* a layout it does not pool: pool dense data (supports tried) */
+        const axon_tensor *xt = axon__od_t(pb, x);
+        axon__od_plain_md(&src, xt->ndim, xt->dims);
+        pd = pool_pd(&pi, &src, yt, attr);
+    }
     if (!pd) {
         rc = axon__od_fail(b, AXON_ERR_BACKEND, "no pooling implementation");
         goto out;
@@ -516,7 +521,9 @@ static axon_err pool_prepare(od_build *b, const axon__node *n)
     od_arg args[2];
     args[0].arg = DNNL_ARG_SRC;
     args[0].md = src;
-    args[0].buf = axon__od_buf_val(x);
+    rc = axon__od_input(b, x, &src, &args[0].buf, NULL);
+    if (rc != AXON_ERR_OK)
+        goto out;
     args[1].arg = DNNL_ARG_DST;
     args[1].md = dst;
     rc = axon__od_output_begin(b, y, &dst, &args[1].buf);
