@@ -193,7 +193,9 @@ static int map_find(const builder *b, const uint8_t *s, size_t n)
         if (v < 0)
             return -1;
         const char *name = b->g->values[v].name;
-        if (memcmp(name, s, n) == 0 && name[n] == '\0')
+        /* strncmp stops at the end of a shorter stored name (s holds no
+         * NUL: names are checked), so nothing past it is read */
+        if (strncmp(name, (const char *)s, n) == 0 && name[n] == '\0')
             return v;
     }
 }
