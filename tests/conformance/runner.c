@@ -65,9 +65,19 @@ typedef struct op_row {
     int cases;
 } op_row;
 
+/* One finished case; rows are tallied at the end (see tally_rows). */
+typedef struct case_rec {
+    char name[160];
+    char key[64];
+    status st;
+    int single; /* key is the op type of a one-node model */
+} case_rec;
+
 typedef struct runner {
     op_row *rows;
     int n_rows, cap_rows;
+    case_rec *recs;
+    int n_recs, cap_recs;
     int totals[ST__COUNT];
     int cases;
     int timeout_s;
@@ -552,15 +562,78 @@ static void run_one(runner *r, const char *root, const char *name)
         key_from_name(name, key, sizeof key);
     r->totals[st]++;
     r->cases++;
-    op_row *row = row_for(r, key);
-    if (row) {
-        row->counts[st]++;
-        row->cases++;
+    if (r->n_recs == r->cap_recs) {
+        int cap = r->cap_recs ? r->cap_recs * 2 : 256;
+        case_rec *nr = realloc(r->recs, (size_t)cap * sizeof *nr);
+        if (!nr) {
+            perror("realloc");
+            exit(1);
+        }
+        r->recs = nr;
+        r->cap_recs = cap;
     }
+    case_rec *rec = &r->recs[r->n_recs++];
+    snprintf(rec->name, sizeof rec->name, "%s", name);
+    snprintf(rec->key, sizeof rec->key, "%s", key);
+    rec->st = st;
+    rec->single = st != ST_CRASH && st != ST_TIMEOUT && key[0] != '(';
     if (msg[0])
         printf("%-11s %s: %s\n", status_names[st], name, msg);
     else
         printf("%-11s %s\n", status_names[st], name);
+}
+
+/* Lower-case s without underscores into out. */
+static void squash(const char *s, char *out, size_t len)
+{
+    size_t n = 0;
+    for (; *s && n + 1 < len; s++)
+        if (*s != '_')
+            out[n++] = (char)((*s >= 'A' && *s <= 'Z') ? *s - 'A' + 'a' : *s);
+    out[n] = '\0';
+}
+
+static void add_to_row(runner *r, const char *op, status st)
+{
+    op_row *row = row_for(r, op);
+    if (row) {
+        row->counts[st]++;
+        row->cases++;
+    }
+}
+
+/* Builds the per-op rows. Cases of one-node models count under their op;
+ * the others (function expansions, models the parser refused, crashes) go
+ * to the op whose name is the longest prefix of the test name, compared
+ * case- and underscore-blind ("test_layer_normalization_2d_expanded" ->
+ * LayerNormalization), or else stay under their own key. */
+static void tally_rows(runner *r)
+{
+    for (int i = 0; i < r->n_recs; i++)
+        if (r->recs[i].single)
+            add_to_row(r, r->recs[i].key, r->recs[i].st);
+    int n_single_rows = r->n_rows;
+    for (int i = 0; i < r->n_recs; i++) {
+        case_rec *c = &r->recs[i];
+        if (c->single)
+            continue;
+        char tn[160], on[64];
+        squash(strncmp(c->name, "test_", 5) == 0 ? c->name + 5 : c->name, tn,
+               sizeof tn);
+        int best = -1;
+        size_t best_len = 0;
+        for (int k = 0; k < n_single_rows; k++) {
+            squash(r->rows[k].op, on, sizeof on);
+            size_t l = strlen(on);
+            if (l > best_len && strncmp(tn, on, l) == 0) {
+                best = k;
+                best_len = l;
+            }
+        }
+        char op[64];
+        snprintf(op, sizeof op, "%s", best >= 0 ? r->rows[best].op : c->key);
+        add_to_row(r, op, c->st);
+    }
 }
 
 static int cmp_row(const void *a, const void *b)
@@ -584,8 +657,10 @@ static int write_markdown(runner *r, const char *path, const char *root,
                "in `%s`%s%s%s. Each case runs every `test_data_set_*` of the "
                "test and compares with rtol %g, atol %g (NaN equals NaN; "
                "integers and bools exact). A case is counted under the op of "
-               "its one-node model; models with several nodes (function "
-               "expansions) are under `(multi-node)`.\n\n",
+               "its one-node model; other cases (function expansions, "
+               "models the parser refuses) under the op whose name starts "
+               "the test's name, else under `(multi-node)` or "
+               "`(model not parsed)`.\n\n",
             root, filter ? " (filter `" : "", filter ? filter : "",
             filter ? "`)" : "", RTOL, ATOL);
     fprintf(f, "## Totals\n\n| cases | pass | fail | unsupported | error | "
@@ -673,9 +748,11 @@ int main(int argc, char **argv)
         printf("%s%s %d", s ? ", " : "", status_names[s], r.totals[s]);
     printf("\npass rate: %.1f%%\n", pct);
     int rc = 0;
+    tally_rows(&r);
     if (md && write_markdown(&r, md, root, filter) != 0)
         rc = 1;
     free_list(tests, n);
     free(r.rows);
+    free(r.recs);
     return rc;
 }
