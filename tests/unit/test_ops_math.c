@@ -1375,4 +1375,39 @@ TEST(windows_dft_roundtrip_and_stft)
     mh_free(&h);
 }
 
+TEST(mel_weight_matrix_triangles)
+{
+    int32_t nmel = 8, L = 64, rate = 16000;
+    float lo = 100, hi = 8000;
+    mh h;
+    mh_init(&h, "MelWeightMatrix", 17, 5);
+    mh_in(&h, 0, AXON_DTYPE_INT32, &nmel, 0, NULL);
+    mh_in(&h, 1, AXON_DTYPE_INT32, &L, 0, NULL);
+    mh_in(&h, 2, AXON_DTYPE_INT32, &rate, 0, NULL);
+    mh_in(&h, 3, AXON_DTYPE_FLOAT, &lo, 0, NULL);
+    mh_in(&h, 4, AXON_DTYPE_FLOAT, &hi, 0, NULL);
+    CHECK_EQ_INT(mh_run(&h), AXON_ERR_OK);
+    CHECK_EQ_INT(h.out.dims[0], 33);
+    CHECK_EQ_INT(h.out.dims[1], 8);
+    const float *y = h.out.data;
+    for (int m = 0; m < 8; m++) {
+        /* a triangle: rises to exactly 1 once, then falls; zero outside */
+        int peak = -1, nz = 0;
+        for (int j = 0; j < 33; j++) {
+            float v = y[j * 8 + m];
+            CHECK(v >= 0 && v <= 1);
+            if (v == 1 && peak < 0)
+                peak = j;
+            nz += v > 0;
+        }
+        CHECK(peak >= 0);
+        for (int j = 1; peak >= 0 && j <= peak; j++)
+            CHECK(y[j * 8 + m] >= y[(j - 1) * 8 + m]);
+        for (int j = peak + 1; peak >= 0 && j < 33; j++)
+            CHECK(y[j * 8 + m] <= y[(j - 1) * 8 + m]);
+        CHECK(nz >= 1);
+    }
+    mh_free(&h);
+}
+
 TEST_MAIN()

@@ -806,6 +806,7 @@ const axon__op_def axon__ops_math[] = {
     MOPX("HannWindow", hann, 1, 1, 1, 1, NULL),
     MOPX("HammingWindow", hamming, 1, 1, 1, 1, NULL),
     MOPX("BlackmanWindow", blackman, 1, 1, 1, 1, NULL),
+    MOPX("MelWeightMatrix", mel, 5, 5, 1, 1, NULL),
     MOPX("DFT", dft, 1, 2, 1, 1, NULL),
     MOPX("STFT", stft, 2, 4, 1, 1, NULL),
     {0},

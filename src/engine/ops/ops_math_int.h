@@ -119,6 +119,7 @@ size_t axon__math_ws_sce(const axon__opctx *c);
 AXON__MATH_DECL(hann)
 AXON__MATH_DECL(hamming)
 AXON__MATH_DECL(blackman)
+AXON__MATH_DECL(mel)
 AXON__MATH_DECL(dft)
 AXON__MATH_DECL(stft)
 

@@ -1,6 +1,6 @@
 /*
  * Signal-processing ops (opset 17): HannWindow, HammingWindow,
- * BlackmanWindow, DFT and STFT.
+ * BlackmanWindow, MelWeightMatrix, DFT and STFT.
  *
  * The windows are generalized cosine windows whose length comes from a
  * scalar input, so the planner must know that input's value (it keys plans
@@ -105,6 +105,79 @@ axon_err axon__math_infer_blackman(axon__opctx *c) { return win_infer(c); }
 axon_err axon__math_run_blackman(axon__opctx *c)
 {
     return win_run(c, W_BLACKMAN);
+}
+
+/* ---- MelWeightMatrix ------------------------------------------------------
+ * Triangular filters with peak 1 whose edges are num_mel_bins + 2 points
+ * spaced evenly on the mel scale mel(f) = 2595 log10(1 + f / 700) between
+ * the edge frequencies, mapped to DFT bins as floor((L + 1) f / rate). */
+
+axon_err axon__math_infer_mel(axon__opctx *c)
+{
+    axon_err e = axon__math_check_inputs(c, 5);
+    int64_t nmel, L, rate;
+    if (e || (e = scalar_int(c, c->in[0], "num_mel_bins", &nmel)) ||
+        (e = scalar_int(c, c->in[1], "dft_length", &L)) ||
+        (e = scalar_int(c, c->in[2], "sample_rate", &rate)))
+        return e;
+    if (nmel < 1 || L < 1 || rate < 1)
+        return axon__kerr(c, AXON_ERR_INVALID_ARG,
+                          "MelWeightMatrix needs positive num_mel_bins, "
+                          "dft_length and sample_rate");
+    for (int i = 3; i < 5; i++)
+        if (!axon__math_is_float(c->in[i]->dtype) ||
+            axon_tensor_numel(c->in[i]) != 1)
+            return axon__kerr(c, AXON_ERR_DTYPE,
+                              "MelWeightMatrix edge %d must be a float scalar",
+                              i);
+    int64_t dt = axon__attr_int(c->node, "output_datatype", AXON_DTYPE_FLOAT);
+    if (!axon__math_is_float((axon_dtype)dt) && !axon__math_is_int((axon_dtype)dt))
+        return axon__kerr(c, AXON_ERR_UNSUPPORTED,
+                          "MelWeightMatrix output_datatype %lld", (long long)dt);
+    axon_tensor *y = c->out[0];
+    y->dtype = (axon_dtype)dt;
+    y->ndim = 2;
+    y->dims[0] = L / 2 + 1;
+    y->dims[1] = nmel;
+    return AXON_ERR_OK;
+}
+
+axon_err axon__math_run_mel(axon__opctx *c)
+{
+    int64_t nmel = axon__get_i64(c->in[0], 0), L = axon__get_i64(c->in[1], 0);
+    int64_t rate = axon__get_i64(c->in[2], 0), nbins = L / 2 + 1;
+    /* the mel edges in single precision, as the ONNX definition does */
+    float lo = (float)axon__get_f64(c->in[3], 0);
+    float hi = (float)axon__get_f64(c->in[4], 0);
+    float mlo = 2595.0f * log10f(1.0f + lo / 700.0f);
+    float mhi = 2595.0f * log10f(1.0f + hi / 700.0f);
+    float step = (mhi - mlo) / (float)(nmel + 2);
+    axon_tensor *y = c->out[0];
+    for (int64_t i = 0; i < nbins * nmel; i++)
+        store_any(y->data, y->dtype, i, 0);
+    for (int64_t m = 0; m < nmel; m++) {
+        int64_t pt[3];
+        for (int k = 0; k < 3; k++) {
+            double mel = (double)(m + k) * (double)step + (double)mlo;
+            double f = 700.0 * (pow(10.0, mel / 2595.0) - 1.0);
+            pt[k] = (int64_t)floor((double)(L + 1) * f / (double)rate);
+        }
+        int64_t l = pt[0], ctr = pt[1], r = pt[2];
+        if (ctr == l) {
+            if (ctr >= 0 && ctr < nbins)
+                store_any(y->data, y->dtype, ctr * nmel + m, 1);
+        } else {
+            for (int64_t j = l; j <= ctr; j++)
+                if (j >= 0 && j < nbins)
+                    store_any(y->data, y->dtype, j * nmel + m,
+                              (double)(j - l) / (double)(ctr - l));
+        }
+        for (int64_t j = ctr; j < r; j++)
+            if (j >= 0 && j < nbins)
+                store_any(y->data, y->dtype, j * nmel + m,
+                          (double)(r - j) / (double)(r - ctr));
+    }
+    return AXON_ERR_OK;
 }
 
 /* ---- DFT core ------------------------------------------------------------
