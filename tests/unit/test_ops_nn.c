@@ -1323,4 +1323,38 @@ TEST(conv_double_grouped_fused)
     axon__free(sd64);
 }
 
+TEST(resize_nearest_uint8_and_linear_int_refused)
+{
+    int64_t xd[4] = {1, 2, 3, 3}, four = 4, zero = 0;
+    uint8_t x[18];
+    for (int i = 0; i < 18; i++)
+        x[i] = (uint8_t)(i * 13 + 7);
+    float sc[4] = {1, 1, 2, 1.5f};
+    rig r;
+    r_init(&r, "Resize", 3, 1);
+    r_in(&r, 0, AXON_DTYPE_UINT8, 4, xd, x);
+    r_in(&r, 1, AXON_DTYPE_FLOAT, 1, &zero, NULL);
+    r_in(&r, 2, AXON_DTYPE_FLOAT, 1, &four, sc);
+    r_str(&r, "coordinate_transformation_mode", "asymmetric");
+    r_str(&r, "nearest_mode", "floor");
+    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    CHECK_EQ_INT(r.out[0].dtype, AXON_DTYPE_UINT8);
+    CHECK_EQ_INT(r.out[0].dims[2], 6);
+    CHECK_EQ_INT(r.out[0].dims[3], 4);
+    const uint8_t *y = r.out[0].data;
+    for (int c = 0; c < 2; c++)
+        for (int i = 0; i < 6; i++)
+            for (int j = 0; j < 4; j++)
+                CHECK_EQ_INT(y[(c * 6 + i) * 4 + j],
+                             x[c * 9 + (i / 2) * 3 + (int)floor(j / 1.5)]);
+    r_free(&r);
+    r_init(&r, "Resize", 3, 1);
+    r_in(&r, 0, AXON_DTYPE_UINT8, 4, xd, x);
+    r_in(&r, 1, AXON_DTYPE_FLOAT, 1, &zero, NULL);
+    r_in(&r, 2, AXON_DTYPE_FLOAT, 1, &four, sc);
+    r_str(&r, "mode", "linear");
+    CHECK_EQ_INT(r_run(&r), AXON_ERR_DTYPE);
+    r_free(&r);
+}
+
 TEST_MAIN()

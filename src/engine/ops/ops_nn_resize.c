@@ -1,6 +1,6 @@
 /*
  * Reference Resize (opset 10, 11, 13, 18+) and Upsample (opset 7/9), for
- * float and double, any rank.
+ * float and double, any rank; mode nearest also for integer types.
  *
  * Resizing is separable: every output coordinate along an axis reads a few
  * input coordinates with fixed weights (1 tap for nearest, 2 for linear, 4
@@ -173,8 +173,6 @@ static axon_err rs_common(axon__opctx *c, rs_cfg *r, const char *op)
     const axon_tensor *x = c->in[0];
     memset(r, 0, sizeof(*r));
     r->op = op;
-    if (!axon__nn_is_float(c, op, "X", x, 1))
-        return AXON_ERR_DTYPE;
     r->rank = x->ndim;
     for (int d = 0; d < x->ndim; d++) {
         r->in[d] = x->dims[d];
@@ -185,6 +183,13 @@ static axon_err rs_common(axon__opctx *c, rs_cfg *r, const char *op)
     LOOKUP(mode_names, m, r->mode);
     if (r->mode < 0)
         return axon__kerr(c, AXON_ERR_INVALID_ARG, "%s: bad mode '%s'", op, m);
+    /* nearest only copies elements, so it takes any fixed-size type */
+    int floaty = x->dtype == AXON_DTYPE_FLOAT || x->dtype == AXON_DTYPE_DOUBLE;
+    if (!floaty && (r->mode != MODE_NEAREST || axon_dtype_size(x->dtype) == 0 ||
+                    x->dtype == AXON_DTYPE_STRING))
+        return axon__kerr(c, AXON_ERR_DTYPE,
+                          "%s: type %s supported only by mode nearest", op,
+                          axon_dtype_name(x->dtype));
     r->ctm = CTM_ASYMMETRIC;
     r->nearest = NEAR_SIMPLE;
     r->cubic_a = -0.75;
@@ -505,6 +510,49 @@ static int rs_row_combos(const rs_cfg *r, rs_tap *const *tp, int64_t row,
 RS_IMPL(rs_run_f32, float)
 RS_IMPL(rs_run_f64, double)
 
+/* Element copy for nearest mode on any type: one tap per axis. fill holds
+ * the extrapolation value in the element type. */
+static void rs_run_copy(const rs_cfg *r, const char *x, char *y, size_t es,
+                        const char *fill, rs_tap *const *tp, int threads)
+{
+    int64_t last = r->out[r->rank - 1], rows = 1;
+    const rs_tap *tl = tp[r->rank - 1];
+    for (int d = 0; d < r->rank - 1; d++)
+        rows *= r->out[d];
+#pragma omp parallel for num_threads(threads) if (threads > 1)
+    for (int64_t row = 0; row < rows; row++) {
+        int64_t coff[RS_MAX_COMBOS];
+        double cw[RS_MAX_COMBOS];
+        int nc = rs_row_combos(r, tp, row, coff, cw);
+        char *yr = y + (size_t)(row * last) * es;
+        for (int64_t o = 0; o < last; o++) {
+            const rs_tap *t = &tl[o];
+            const char *src = nc == 0 || t->ext
+                                  ? fill
+                                  : x + (size_t)(coff[0] + t->off[0]) * es;
+            memcpy(yr + (size_t)o * es, src, es);
+        }
+    }
+}
+
+/* The extrapolation value converted to dt (an integer type) in buf. */
+static void rs_fill_value(axon_dtype dt, double v, char *buf)
+{
+    int64_t i = (int64_t)v;
+    switch (dt) {
+    case AXON_DTYPE_INT8: { int8_t t = (int8_t)i; memcpy(buf, &t, 1); break; }
+    case AXON_DTYPE_UINT8:
+    case AXON_DTYPE_BOOL: { uint8_t t = (uint8_t)i; memcpy(buf, &t, 1); break; }
+    case AXON_DTYPE_INT16: { int16_t t = (int16_t)i; memcpy(buf, &t, 2); break; }
+    case AXON_DTYPE_UINT16: { uint16_t t = (uint16_t)i; memcpy(buf, &t, 2); break; }
+    case AXON_DTYPE_INT32: { int32_t t = (int32_t)i; memcpy(buf, &t, 4); break; }
+    case AXON_DTYPE_UINT32: { uint32_t t = (uint32_t)i; memcpy(buf, &t, 4); break; }
+    case AXON_DTYPE_INT64:
+    case AXON_DTYPE_UINT64: memcpy(buf, &i, 8); break;
+    default: memset(buf, 0, 16); break;
+    }
+}
+
 static axon_err rs_run(axon__opctx *c, const rs_cfg *r)
 {
     rs_tap *tp[AXON_MAX_DIMS];
@@ -541,10 +589,16 @@ static axon_err rs_run(axon__opctx *c, const rs_cfg *r)
         memcpy(c->out[0]->data, x->data, axon_dtype_size(x->dtype));
         return AXON_ERR_OK;
     }
-    if (x->dtype == AXON_DTYPE_DOUBLE)
+    if (x->dtype == AXON_DTYPE_DOUBLE) {
         rs_run_f64(r, x->data, c->out[0]->data, tp, th);
-    else
+    } else if (x->dtype == AXON_DTYPE_FLOAT) {
         rs_run_f32(r, x->data, c->out[0]->data, tp, th);
+    } else {
+        char fill[16];
+        rs_fill_value(x->dtype, r->extrap, fill);
+        rs_run_copy(r, x->data, c->out[0]->data, axon_dtype_size(x->dtype),
+                    fill, tp, th);
+    }
     return AXON_ERR_OK;
 }
 
