@@ -27,6 +27,7 @@ static const struct {
     pad_mode mode;
 } pad_modes[] = {
     {"NOTSET", PAD_NOTSET},
+    {"", PAD_NOTSET}, /* some exporters write an empty string */
     {"SAME_UPPER", PAD_SAME_UPPER},
     {"SAME_LOWER", PAD_SAME_LOWER},
     {"VALID", PAD_VALID},

@@ -687,7 +687,7 @@ static axon_err convt_setup(axon__opctx *c, convt_cfg *cf)
     int same_upper = strcmp(ap, "SAME_UPPER") == 0;
     int same = same_upper || strcmp(ap, "SAME_LOWER") == 0;
     int valid = strcmp(ap, "VALID") == 0;
-    if (!same && !valid && strcmp(ap, "NOTSET") != 0)
+    if (!same && !valid && strcmp(ap, "NOTSET") != 0 && ap[0])
         return axon__kerr(c, AXON_ERR_INVALID_ARG,
                           "ConvTranspose: bad auto_pad '%s'", ap);
     if ((st && ns != nsp) || (dl && ndl != nsp) || (pads && np != 2 * nsp) ||
