@@ -334,7 +334,7 @@ static axon_err read_pbs(const char *dir, const char *prefix, pb_set *s,
     s->n = 0;
     for (int i = 0; i < MAX_IO; i++) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/%s_%d.pb", dir, prefix, i);
+        snprintf(path, sizeof path, "%.3900s/%.16s_%d.pb", dir, prefix, i);
         void *buf = NULL;
         size_t n = 0;
         if (read_file(path, &buf, &n) != 0)
@@ -368,7 +368,7 @@ static status run_case(const runner *r, const char *tdir, char *key,
     int n_sets = 0;
     pb_set in = {0}, want = {0};
 
-    snprintf(path, sizeof path, "%s/model.onnx", tdir);
+    snprintf(path, sizeof path, "%.3900s/model.onnx", tdir);
     if (read_file(path, &mbuf, &mlen) != 0) {
         snprintf(msg, len, "cannot read model.onnx");
         goto out;
@@ -396,7 +396,7 @@ static status run_case(const runner *r, const char *tdir, char *key,
     size_t n_out = axon_model_output_count(m);
     for (int s = 0; s < n_sets; s++) {
         char sdir[4096];
-        snprintf(sdir, sizeof sdir, "%s/%s", tdir, sets[s]);
+        snprintf(sdir, sizeof sdir, "%.3500s/%.300s", tdir, sets[s]);
         pb_set_free(&in);
         pb_set_free(&want);
         if ((rc = read_pbs(sdir, "input", &in, msg, len)) ||
@@ -491,7 +491,7 @@ static void run_one(runner *r, const char *root, const char *name)
 {
     char tdir[4096], key[64] = "", msg[1024] = "";
     status st;
-    snprintf(tdir, sizeof tdir, "%s/%s", root, name);
+    snprintf(tdir, sizeof tdir, "%.3500s/%.300s", root, name);
     int fds[2];
     if (pipe(fds) != 0) {
         perror("pipe");
