@@ -250,6 +250,24 @@ TEST(pow_mixed_types)
     mh_free(&h);
 }
 
+TEST(legacy_opset6_broadcast_axis)
+{
+    float a[24], b[3];
+    fill(a, 24);
+    fill(b, 3);
+    mh h;
+    mh_init(&h, "Add", 6, 2);
+    mh_int(&h, "broadcast", 1);
+    mh_int(&h, "axis", 1);
+    mh_in(&h, 0, AXON_DTYPE_FLOAT, a, 3, (int64_t[]){2, 3, 4});
+    mh_in(&h, 1, AXON_DTYPE_FLOAT, b, 1, (int64_t[]){3});
+    CHECK_EQ_INT(mh_run(&h), AXON_ERR_OK);
+    CHECK_EQ_INT(h.out.ndim, 3);
+    for (int i = 0; i < 24; i++)
+        CHECK_NEAR(((float *)h.out.data)[i], a[i] + b[(i / 4) % 3], 0);
+    mh_free(&h);
+}
+
 TEST(compare_logic_where)
 {
     float a[6] = {1, 2, 3, 4, 5, 6}, b[3] = {2, 2, 7};

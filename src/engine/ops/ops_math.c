@@ -570,6 +570,27 @@ static const binop *bin_pick(const axon__opctx *c, int id)
     return &binops[id];
 }
 
+/* Opset < 7 binary ops broadcast B only with broadcast=1, aligning B's
+ * dims at `axis` of A; the view gives B the trailing 1s that make numpy
+ * rules agree. Without an axis the suffix alignment is numpy's already. */
+static const axon_tensor *legacy_b(const axon__opctx *c, axon_tensor *view)
+{
+    const axon_tensor *a = c->in[0], *b = c->in[1];
+    int64_t opset = c->graph->opset;
+    if (!b || opset <= 0 || opset >= 7 || c->n_in != 2 ||
+        !axon__attr_int(c->node, "broadcast", 0) ||
+        !axon__node_attr(c->node, "axis"))
+        return b;
+    int axis = axon__norm_axis(axon__attr_int(c->node, "axis", 0), a->ndim);
+    int pad = axis < 0 ? 0 : a->ndim - axis - b->ndim;
+    if (pad <= 0)
+        return b;
+    *view = *b;
+    for (int i = 0; i < pad; i++)
+        view->dims[view->ndim++] = 1;
+    return view;
+}
+
 static axon_err bin_infer(axon__opctx *c, int id)
 {
     const binop *op = bin_pick(c, id);
@@ -591,9 +612,9 @@ static axon_err bin_infer(axon__opctx *c, int id)
             return axon__kerr(c, AXON_ERR_INVALID_ARG,
                               "BitShift direction must be LEFT or RIGHT");
     }
-    axon_tensor shape = *c->in[0];
+    axon_tensor shape = *c->in[0], lview;
     for (int i = 1; i < c->n_in; i++) {
-        const axon_tensor *t = c->in[i];
+        const axon_tensor *t = i == 1 ? legacy_b(c, &lview) : c->in[i];
         if (!t)
             return axon__kerr(c, AXON_ERR_INVALID_ARG, "input %d is missing",
                               i);
@@ -659,8 +680,8 @@ static axon_err bin_run(axon__opctx *c, int id)
         memcpy(o->data, c->in[0]->data, (size_t)axon_tensor_numel(o) * eo);
         return AXON_ERR_OK;
     }
-    const axon_tensor *b = c->in[1];
-    axon_tensor conv;
+    axon_tensor conv, lview;
+    const axon_tensor *b = legacy_b(c, &lview);
     if (b->dtype != c->in[0]->dtype) {
         conv = *b;
         conv.dtype = c->in[0]->dtype;
