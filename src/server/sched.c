@@ -745,6 +745,10 @@ static axon_err instance_load(axon_server *srv, const char *name,
         goto out;
     for (int w = 0; w < inst->nworkers; w++) {
         worker_ctx *wc = axon__malloc(sizeof(*wc));
+        if (wc) {
+            wc->inst = inst;
+            wc->idx = w;
+        }
         if (!wc || pthread_create(&inst->threads[w], NULL, worker_main, wc)) {
             axon__free(wc);
             inst->threads[w] = 0;
@@ -752,8 +756,6 @@ static axon_err instance_load(axon_server *srv, const char *name,
                            "cannot start worker threads");
             goto out;
         }
-        wc->inst = inst;
-        wc->idx = w;
     }
     inst->load_time_s = (double)(axon__now_ns() - t0) / 1e9;
     *out = inst;
