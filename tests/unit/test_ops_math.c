@@ -679,6 +679,15 @@ TEST(cast_truncation_bool_and_half)
     CHECK_EQ_INT(((uint8_t *)h.out.data)[1], 44);
     mh_free(&h);
 
+    /* opset 1-5 name the target type with a string */
+    mh_init(&h, "Cast", 5, 1);
+    mh_str(&h, "to", "DOUBLE");
+    mh_in(&h, 0, AXON_DTYPE_INT64, big, 1, (int64_t[]){2});
+    CHECK_EQ_INT(mh_run(&h), AXON_ERR_OK);
+    CHECK_EQ_INT(h.out.dtype, AXON_DTYPE_DOUBLE);
+    CHECK_NEAR(((double *)h.out.data)[0], -1.0, 0);
+    mh_free(&h);
+
     double like = 0;
     mh_init(&h, "CastLike", 15, 2);
     mh_in(&h, 0, AXON_DTYPE_INT64, big, 1, (int64_t[]){2});

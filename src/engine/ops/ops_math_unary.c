@@ -481,18 +481,45 @@ static axon_err cast_run(axon__opctx *c)
     return AXON_ERR_OK;
 }
 
-axon_err axon__math_infer_cast(axon__opctx *c)
+/* Cast's `to`: an INT dtype, or before opset 6 a STRING type name. */
+static axon_err cast_to(axon__opctx *c, axon_dtype *to)
 {
-    axon_err e = axon__math_check_inputs(c, 1);
-    if (e)
-        return e;
+    static const struct { const char *name; axon_dtype dt; } names[] = {
+        {"FLOAT", AXON_DTYPE_FLOAT}, {"UINT8", AXON_DTYPE_UINT8},
+        {"INT8", AXON_DTYPE_INT8}, {"UINT16", AXON_DTYPE_UINT16},
+        {"INT16", AXON_DTYPE_INT16}, {"INT32", AXON_DTYPE_INT32},
+        {"INT64", AXON_DTYPE_INT64}, {"BOOL", AXON_DTYPE_BOOL},
+        {"FLOAT16", AXON_DTYPE_FLOAT16}, {"DOUBLE", AXON_DTYPE_DOUBLE},
+        {"UINT32", AXON_DTYPE_UINT32}, {"UINT64", AXON_DTYPE_UINT64},
+        {"BFLOAT16", AXON_DTYPE_BFLOAT16},
+    };
     const axon__attr *a = axon__node_attr(c->node, "to");
+    if (a && a->type == AXON_ATTR_STRING) {
+        for (size_t i = 0; i < AXON_ARRAY_LEN(names); i++)
+            if (strcmp(a->s, names[i].name) == 0) {
+                *to = names[i].dt;
+                return AXON_ERR_OK;
+            }
+        return axon__kerr(c, AXON_ERR_UNSUPPORTED, "Cast to type %s", a->s);
+    }
     if (!a || a->type != AXON_ATTR_INT)
         return axon__kerr(c, AXON_ERR_INVALID_ARG, "Cast needs attribute to");
     if (a->i <= 0 || a->i >= AXON_DTYPE__COUNT)
         return axon__kerr(c, AXON_ERR_UNSUPPORTED, "Cast to dtype %lld",
                           (long long)a->i);
-    return cast_check(c, (axon_dtype)a->i);
+    *to = (axon_dtype)a->i;
+    return AXON_ERR_OK;
+}
+
+axon_err axon__math_infer_cast(axon__opctx *c)
+{
+    axon_err e = axon__math_check_inputs(c, 1);
+    if (e)
+        return e;
+    axon_dtype to = AXON_DTYPE_UNDEFINED;
+    if ((e = cast_to(c, &to)))
+        return e;
+    return cast_check(c, to);
 }
 
 axon_err axon__math_run_cast(axon__opctx *c)
