@@ -9,13 +9,6 @@
 #include "axon/axon.h"
 #include "cli.h"
 
-/* The server engineer provides axon_cli_serve in cmd_serve.c. Until that
- * file is part of the build the reference is weak, so the table can hold the
- * row and `axon serve` reports that the server is not built in. */
-#if defined(__GNUC__)
-#pragma weak axon_cli_serve
-#endif
-
 typedef struct cli_cmd {
     const char *name;
     int (*fn)(int argc, char **argv);
