@@ -30,7 +30,7 @@ static const char usage[] =
     "--output-dir, written as DIR/<output name>.npy.\n"
     "\n"
     "  --input NAME=FILE   value of model input NAME\n"
-    "  --output-dir DIR    write outputs there (created if missing)\n"
+    "  --output-dir DIR    write outputs there (created with parents)\n"
     "  --threads N         engine threads (default: all cores)\n";
 
 typedef struct run_input {
@@ -115,9 +115,38 @@ static int check_input(const axon_value_info *vi, const axon_tensor *t,
     return 0;
 }
 
+/* mkdir -p: creates dir and any missing parents. 0 or -1 (errno set). */
+static int make_dirs(const char *dir)
+{
+    char p[4096];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof p) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(p, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (p[i] != '/' && p[i] != '\0')
+            continue;
+        char c = p[i];
+        p[i] = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST)
+            return -1;
+        p[i] = c;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
 static int write_outputs(const char *dir, const axon_tensor *outs, size_t n)
 {
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+    if (make_dirs(dir) != 0)
         return axon_cli_fail(CMD, "cannot create '%s': %s", dir,
                              strerror(errno));
     for (size_t i = 0; i < n; i++) {

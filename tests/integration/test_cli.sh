@@ -155,6 +155,9 @@ expect_fail "run ragged json" "run: input 'x'" run "$T/one.onnx" --input "x=$T/r
 expect_fail "run bad --threads" "run: --threads" run "$T/one.onnx" --input "$T/a.npy" --threads abc
 expect_fail "run unknown option" "run: unknown option" run "$T/one.onnx" --bogus
 expect_fail "run --input without value" "run: option --input needs" run "$T/one.onnx" --input
+"$AXON" run "$T/one.onnx" --input "$T/a.npy" --output-dir "$T/deep/er/dir" >/dev/null 2>"$T/err" \
+    && [ -f "$T/deep/er/dir/y.npy" ] && ok "run --output-dir creates parents" || bad "run --output-dir parents: $(cat "$T/err")"
+expect_fail "run output dir is a file" "run: cannot create" run "$T/one.onnx" --input "$T/a.npy" --output-dir "$T/a.npy"
 expect_fail "run unwritable output dir" "run: cannot create" run "$T/one.onnx" --input "$T/a.npy" --output-dir /proc/nope/x
 
 # ---- inspect ----
