@@ -1148,6 +1148,22 @@ TEST(matmul_fused_clip_and_unknown_activation)
             CHECK_NEAR(((float *)h.out.data)[i * 2 + j], fmin(2, fmax(-1, s)), 0);
         }
     mh_free(&h);
+    /* HardSigmoid with defaults, on a double MatMul */
+    double da[6] = {1, -2, 3, 4, 5, -6}, db[6] = {1, 0, 0, 1, 1, 1};
+    mh_init(&h, "MatMul", 13, 2);
+    mh_str(&h, "axon_activation", "HardSigmoid");
+    mh_in(&h, 0, AXON_DTYPE_DOUBLE, da, 2, (int64_t[]){2, 3});
+    mh_in(&h, 1, AXON_DTYPE_DOUBLE, db, 2, (int64_t[]){3, 2});
+    CHECK_EQ_INT(mh_run(&h), AXON_ERR_OK);
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) {
+            double s = 0;
+            for (int k = 0; k < 3; k++)
+                s += da[i * 3 + k] * db[k * 2 + j];
+            CHECK_NEAR(((double *)h.out.data)[i * 2 + j],
+                       fmax(0, fmin(1, 0.2 * s + 0.5)), 1e-12);
+        }
+    mh_free(&h);
     mh_init(&h, "MatMul", 13, 2);
     mh_str(&h, "axon_activation", "Swoosh");
     mh_in(&h, 0, AXON_DTYPE_FLOAT, a, 2, (int64_t[]){2, 3});

@@ -52,10 +52,11 @@ double axon__math_scalar_f64(const axon_tensor *t, double def);
 void axon__math_copy_shape(axon_tensor *dst, const axon_tensor *src);
 
 /* Applies the fused activation named by the node's `axon_activation`
- * attribute (Relu, LeakyRelu, Sigmoid, Tanh, Clip, HardSwish; absent =
- * none) in place on n floats of y. Returns UNSUPPORTED for unknown names.
+ * attribute (Relu, LeakyRelu, Sigmoid, Tanh, HardSwish, HardSigmoid, Clip;
+ * absent or "" = none; parameters `axon_alpha`, `axon_beta`) in place on
+ * y's data, any numeric dtype. Returns UNSUPPORTED for unknown names.
  * Thread-safe; y borrowed. */
-axon_err axon__math_fused_act(axon__opctx *c, float *y, int64_t n);
+axon_err axon__math_fused_act(axon__opctx *c, axon_tensor *y);
 /* Validates the fused activation attributes at infer time. */
 axon_err axon__math_fused_act_check(axon__opctx *c);
 

@@ -20,65 +20,91 @@
 #define NB 512  /* j block */
 #define RB 16   /* rows per task */
 
-/* ---- fused activation --------------------------------------------------- */
+/* ---- fused activation ---------------------------------------------------
+ * Names and defaults follow the fusion pass (passes.c) and Conv: Relu,
+ * LeakyRelu (alpha), Sigmoid, Tanh, HardSwish, HardSigmoid (alpha, beta),
+ * Clip (alpha = min, beta = max). Float and double are done natively;
+ * integer outputs go through double and truncate. */
 
-typedef void (*act_fn)(float *y, int64_t n, float a, float b);
-
-static void act_relu(float *y, int64_t n, float a, float b)
-{
-    for (int64_t i = 0; i < n; i++)
-        y[i] = y[i] < 0 ? 0 : y[i];
-}
-static void act_lrelu(float *y, int64_t n, float a, float b)
-{
-    for (int64_t i = 0; i < n; i++)
-        y[i] = y[i] < 0 ? y[i] * a : y[i];
-}
-static void act_sigmoid(float *y, int64_t n, float a, float b)
-{
-    for (int64_t i = 0; i < n; i++) {
-        float x = y[i];
-        y[i] = x >= 0 ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x));
-    }
-}
-static void act_tanh(float *y, int64_t n, float a, float b)
-{
-    for (int64_t i = 0; i < n; i++)
-        y[i] = tanhf(y[i]);
-}
-static void act_clip(float *y, int64_t n, float a, float b)
-{
-    for (int64_t i = 0; i < n; i++) {
-        float v = y[i] < a ? a : y[i];
-        y[i] = v > b ? b : v;
-    }
-}
-static void act_hswish(float *y, int64_t n, float a, float b)
-{
-    for (int64_t i = 0; i < n; i++) {
-        float x = y[i], s = x / 6.0f + 0.5f;
-        y[i] = x * (s < 0 ? 0 : s > 1 ? 1 : s);
-    }
-}
+enum { FA_RELU, FA_LEAKY, FA_SIGMOID, FA_TANH, FA_HSWISH, FA_HSIGMOID,
+       FA_CLIP };
 
 static const struct act_def {
     const char *name;
-    act_fn fn;
+    int kind;
     float def_a, def_b;
 } acts[] = {
-    {"Relu", act_relu, 0, 0},
-    {"LeakyRelu", act_lrelu, 0.01f, 0},
-    {"Sigmoid", act_sigmoid, 0, 0},
-    {"Tanh", act_tanh, 0, 0},
-    {"Clip", act_clip, -INFINITY, INFINITY},
-    {"HardSwish", act_hswish, 0, 0},
+    {"Relu", FA_RELU, 0, 0},
+    {"LeakyRelu", FA_LEAKY, 0.01f, 0},
+    {"Sigmoid", FA_SIGMOID, 0, 0},
+    {"Tanh", FA_TANH, 0, 0},
+    {"HardSwish", FA_HSWISH, 0, 0},
+    {"HardSigmoid", FA_HSIGMOID, 0.2f, 0.5f},
+    {"Clip", FA_CLIP, -INFINITY, INFINITY},
 };
+
+static double act1(int kind, double x, double a, double b)
+{
+    switch (kind) {
+    case FA_RELU: return x < 0 ? 0 : x;
+    case FA_LEAKY: return x < 0 ? x * a : x;
+    case FA_SIGMOID: return x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x));
+    case FA_TANH: return tanh(x);
+    case FA_HSWISH: return x * fmax(0, fmin(1, x / 6 + 0.5));
+    case FA_HSIGMOID: return fmax(0, fmin(1, a * x + b));
+    default: return x < a ? a : x > b ? b : x;
+    }
+}
+
+/* float path: the common one, kept in float arithmetic */
+static void act_f32(int kind, float *y, int64_t n, float a, float b)
+{
+    switch (kind) {
+    case FA_RELU:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = y[i] < 0 ? 0 : y[i];
+        break;
+    case FA_LEAKY:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = y[i] < 0 ? y[i] * a : y[i];
+        break;
+    case FA_CLIP:
+        for (int64_t i = 0; i < n; i++) {
+            float v = y[i] < a ? a : y[i];
+            y[i] = v > b ? b : v;
+        }
+        break;
+    case FA_SIGMOID:
+        for (int64_t i = 0; i < n; i++) {
+            float x = y[i];
+            y[i] = x >= 0 ? 1.0f / (1.0f + expf(-x))
+                          : expf(x) / (1.0f + expf(x));
+        }
+        break;
+    case FA_TANH:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = tanhf(y[i]);
+        break;
+    case FA_HSWISH:
+        for (int64_t i = 0; i < n; i++) {
+            float x = y[i], s = x / 6.0f + 0.5f;
+            y[i] = x * (s < 0 ? 0 : s > 1 ? 1 : s);
+        }
+        break;
+    default:
+        for (int64_t i = 0; i < n; i++) {
+            float s = a * y[i] + b;
+            y[i] = s < 0 ? 0 : s > 1 ? 1 : s;
+        }
+        break;
+    }
+}
 
 static const struct act_def *act_find(const axon__node *n, int *absent)
 {
     const char *s = axon__attr_string(n, "axon_activation", NULL);
-    *absent = s == NULL;
-    if (!s)
+    *absent = s == NULL || s[0] == '\0';
+    if (*absent)
         return NULL;
     for (size_t i = 0; i < AXON_ARRAY_LEN(acts); i++)
         if (strcmp(acts[i].name, s) == 0)
@@ -90,20 +116,13 @@ axon_err axon__math_fused_act_check(axon__opctx *c)
 {
     int absent;
     const struct act_def *a = act_find(c->node, &absent);
-    if (absent)
+    if (absent || a)
         return AXON_ERR_OK;
-    if (!a)
-        return axon__kerr(c, AXON_ERR_UNSUPPORTED,
-                          "unknown fused activation %s",
-                          axon__attr_string(c->node, "axon_activation", ""));
-    if (c->in[0]->dtype != AXON_DTYPE_FLOAT)
-        return axon__kerr(c, AXON_ERR_UNSUPPORTED,
-                          "fused activation needs float, got %s",
-                          axon_dtype_name(c->in[0]->dtype));
-    return AXON_ERR_OK;
+    return axon__kerr(c, AXON_ERR_UNSUPPORTED, "unknown fused activation %s",
+                      axon__attr_string(c->node, "axon_activation", ""));
 }
 
-axon_err axon__math_fused_act(axon__opctx *c, float *y, int64_t n)
+axon_err axon__math_fused_act(axon__opctx *c, axon_tensor *y)
 {
     int absent;
     const struct act_def *a = act_find(c->node, &absent);
@@ -111,8 +130,23 @@ axon_err axon__math_fused_act(axon__opctx *c, float *y, int64_t n)
         return AXON_ERR_OK;
     if (!a)
         return axon__kerr(c, AXON_ERR_UNSUPPORTED, "unknown fused activation");
-    a->fn(y, n, axon__attr_float(c->node, "axon_alpha", a->def_a),
-          axon__attr_float(c->node, "axon_beta", a->def_b));
+    float fa = axon__attr_float(c->node, "axon_alpha", a->def_a);
+    float fb = axon__attr_float(c->node, "axon_beta", a->def_b);
+    int64_t n = axon_tensor_numel(y);
+    if (y->dtype == AXON_DTYPE_FLOAT) {
+        act_f32(a->kind, y->data, n, fa, fb);
+        return AXON_ERR_OK;
+    }
+    size_t es = axon_dtype_size(y->dtype);
+    for (int64_t i = 0; i < n; i++) {
+        double v = act1(a->kind, axon__get_f64(y, i), fa, fb);
+        if (y->dtype == AXON_DTYPE_DOUBLE) {
+            ((double *)y->data)[i] = v;
+        } else {
+            int64_t iv = (int64_t)v;
+            memcpy((char *)y->data + (size_t)i * es, &iv, es);
+        }
+    }
     return AXON_ERR_OK;
 }
 
@@ -312,9 +346,7 @@ axon_err axon__math_run_matmul(axon__opctx *c)
         fn(pa + (size_t)oa * es, g.K, 1, pb + (size_t)ob * es,
            py + (size_t)(b * g.M * g.N) * es, r0, r1, g.N, g.K);
     }
-    if (Y->dtype == AXON_DTYPE_FLOAT)
-        return axon__math_fused_act(c, Y->data, ny);
-    return AXON_ERR_OK;
+    return axon__math_fused_act(c, Y);
 }
 
 /* ---- Gemm ---------------------------------------------------------------- */
@@ -498,9 +530,7 @@ axon_err axon__math_run_gemm(axon__opctx *c)
                 y[i] *= alpha;
         }
     }
-    if (Y->dtype == AXON_DTYPE_FLOAT)
-        return axon__math_fused_act(c, Y->data, M * N);
-    return AXON_ERR_OK;
+    return axon__math_fused_act(c, Y);
 }
 
 /* ---- MatMulInteger -------------------------------------------------------- */
