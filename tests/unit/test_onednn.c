@@ -173,6 +173,9 @@ static const char *gen_py =
     "strides=[2, 2], pads=[1, 1, 1, 1], count_include_pad=1)\n"
     "pool('avgpool_ceil', 'AveragePool', 2, kernel_shape=[2, 2], "
     "strides=[2, 2], ceil_mode=1)\n"
+    "pool('avgpool_ceil_incl_declined', 'AveragePool', 1, "
+    "kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1, "
+    "count_include_pad=1)\n"
     "pool('avgpool_dense', 'AveragePool', 1, after_conv=False, "
     "kernel_shape=[2, 3], strides=[1, 2])\n"
     "pool('gap', 'GlobalAveragePool', 2)\n"
@@ -236,6 +239,9 @@ static const char *gen_py =
     "mm('matmul_bcast', [2, 3, 5, 7], [3, 7, 4], b_const=False)\n"
     "mm('matmul_vec', [7], [7, 3])\n"
     "mm('matmul_vec_b', [2, 5, 7], [7], b_const=False)\n"
+    "save('matmul_sigmoid', [h.make_node('MatMul', ['in0', 'B'], ['t']), "
+    "h.make_node('Sigmoid', ['t'], ['y'])], [[2, 3, 6]], ['y'], "
+    "[W('B', 6, 5)], 1)\n"
     "man.close()\n";
 
 static char tmpdir[256];
@@ -460,6 +466,7 @@ MODEL_TEST(maxpool_dilated)
 MODEL_TEST(avgpool_excl)
 MODEL_TEST(avgpool_incl)
 MODEL_TEST(avgpool_ceil)
+MODEL_TEST(avgpool_ceil_incl_declined)
 MODEL_TEST(avgpool_dense)
 MODEL_TEST(gap)
 MODEL_TEST(gmp)
@@ -483,6 +490,7 @@ MODEL_TEST(matmul_batched)
 MODEL_TEST(matmul_bcast)
 MODEL_TEST(matmul_vec)
 MODEL_TEST(matmul_vec_b)
+MODEL_TEST(matmul_sigmoid)
 
 /* Conv -> Relu -> two convs -> fused Add+Relu -> MaxPool: the values read
  * only by oneDNN nodes keep a blocked layout; graph outputs stay dense. */
