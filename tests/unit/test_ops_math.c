@@ -1161,7 +1161,7 @@ TEST(matmul_fused_clip_and_unknown_activation)
             for (int k = 0; k < 3; k++)
                 s += da[i * 3 + k] * db[k * 2 + j];
             CHECK_NEAR(((double *)h.out.data)[i * 2 + j],
-                       fmax(0, fmin(1, 0.2 * s + 0.5)), 1e-12);
+                       fmax(0, fmin(1, (double)0.2f * s + 0.5)), 1e-12);
         }
     mh_free(&h);
     mh_init(&h, "MatMul", 13, 2);
