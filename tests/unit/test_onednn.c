@@ -76,6 +76,11 @@ static const char *gen_py =
     "one_conv('conv_rect_1d', [1, 4, 16], 8, (5,), pads=[2, 1])\n"
     "one_conv('conv_valid_rect', [1, 8, 9, 13], 16, (1, 3), "
     "auto_pad='VALID')\n"
+    "one_conv('conv_3d_grouped', [1, 4, 6, 5, 7], 8, (3, 3, 3), group=2, "
+    "pads=[1, 0, 1, 1, 1, 0], strides=[1, 2, 1])\n"
+    "save('maxpool_3d', [h.make_node('MaxPool', ['in0'], ['y'], "
+    "kernel_shape=[2, 2, 2], strides=[2, 1, 2])], [[1, 3, 6, 5, 7]], "
+    "['y'], [], 1)\n"
     "one_conv('conv_relu', [1, 8, 10, 10], 16, 1, "
     "act=('Relu', {}, [], []))\n"
     "one_conv('conv_leaky', [1, 8, 10, 10], 16, 3, pads=[1, 1, 1, 1], "
@@ -451,6 +456,8 @@ MODEL_TEST(conv_same_upper)
 MODEL_TEST(conv_same_lower)
 MODEL_TEST(conv_rect_1d)
 MODEL_TEST(conv_valid_rect)
+MODEL_TEST(conv_3d_grouped)
+MODEL_TEST(maxpool_3d)
 MODEL_TEST(conv_relu)
 MODEL_TEST(conv_leaky)
 MODEL_TEST(conv_sigmoid)
