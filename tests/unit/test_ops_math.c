@@ -317,6 +317,25 @@ TEST(compare_logic_where)
     for (int i = 0; i < 6; i++)
         CHECK_EQ_INT(((int64_t *)h.out.data)[i], i < 3 ? x[i] : -1);
     mh_free(&h);
+    /* 1- and 4-byte elements, condition broadcast along the last axis */
+    uint8_t c2[3] = {0, 1, 0}, u[6] = {1, 2, 3, 4, 5, 6}, v = 9;
+    mh_init(&h, "Where", 17, 3);
+    mh_in(&h, 0, AXON_DTYPE_BOOL, c2, 1, (int64_t[]){3});
+    mh_in(&h, 1, AXON_DTYPE_UINT8, u, 2, (int64_t[]){2, 3});
+    mh_in(&h, 2, AXON_DTYPE_UINT8, &v, 0, NULL);
+    CHECK_EQ_INT(mh_run(&h), AXON_ERR_OK);
+    for (int i = 0; i < 6; i++)
+        CHECK_EQ_INT(((uint8_t *)h.out.data)[i], c2[i % 3] ? u[i] : 9);
+    mh_free(&h);
+    float fx[2] = {1.5f, -2.5f}, fy[2] = {7, 8};
+    mh_init(&h, "Where", 17, 3);
+    mh_in(&h, 0, AXON_DTYPE_BOOL, c2, 2, (int64_t[]){2, 1});
+    mh_in(&h, 1, AXON_DTYPE_FLOAT, fx, 1, (int64_t[]){2});
+    mh_in(&h, 2, AXON_DTYPE_FLOAT, fy, 1, (int64_t[]){2});
+    CHECK_EQ_INT(mh_run(&h), AXON_ERR_OK);
+    for (int i = 0; i < 4; i++)
+        CHECK_NEAR(((float *)h.out.data)[i], c2[i / 2] ? fx[i % 2] : fy[i % 2], 0);
+    mh_free(&h);
 }
 
 TEST(variadic_sum_mean_max)

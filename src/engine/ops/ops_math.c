@@ -731,7 +731,8 @@ static axon_err where_infer(axon__opctx *c)
                           "Where: input dtypes differ: %s vs %s",
                           axon_dtype_name(c->in[1]->dtype),
                           axon_dtype_name(c->in[2]->dtype));
-    if (axon_dtype_size(c->in[1]->dtype) == 0)
+    size_t wes = axon_dtype_size(c->in[1]->dtype);
+    if (wes != 1 && wes != 2 && wes != 4 && wes != 8)
         return axon__kerr(c, AXON_ERR_DTYPE, "Where: unsupported dtype %s",
                           axon_dtype_name(c->in[1]->dtype));
     axon_tensor s = *c->in[0];
@@ -743,12 +744,32 @@ static axon_err where_infer(axon__opctx *c)
     return AXON_ERR_OK;
 }
 
+/* one row of Where for an element type T */
+#define WHERE_ROW(NAME, T)                                                   \
+    static void NAME(const uint8_t *cr, int64_t sc, const void *xr_,         \
+                     int64_t sx, const void *yr_, int64_t sy, void *or_,     \
+                     int64_t n)                                              \
+    {                                                                        \
+        const T *xr = xr_, *yr = yr_;                                        \
+        T *orow = or_;                                                       \
+        for (int64_t i = 0; i < n; i++)                                      \
+            orow[i] = cr[i * sc] ? xr[i * sx] : yr[i * sy];                  \
+    }
+WHERE_ROW(where_1, uint8_t)
+WHERE_ROW(where_2, uint16_t)
+WHERE_ROW(where_4, uint32_t)
+WHERE_ROW(where_8, uint64_t)
+
 static axon_err where_run(axon__opctx *c)
 {
     axon_tensor *o = c->out[0];
     if (axon_tensor_numel(o) == 0)
         return AXON_ERR_OK;
     size_t es = axon_dtype_size(o->dtype);
+    void (*row)(const uint8_t *, int64_t, const void *, int64_t,
+                const void *, int64_t, void *, int64_t) =
+        es == 1 ? where_1 : es == 2 ? where_2 : es == 4 ? where_4 : where_8;
+    AXON_ASSERT(es == 1 || es == 2 || es == 4 || es == 8);
     bc_iter it;
     bc_init(&it, o, c->in, 3);
     int64_t idx[AXON_MAX_DIMS] = {0}, off[BC_MAXOP] = {0};
@@ -759,14 +780,8 @@ static axon_err where_run(axon__opctx *c)
     const char *x = c->in[1]->data, *y = c->in[2]->data;
     char *out = o->data;
     do {
-        const uint8_t *cr = cond + off[1];
-        const char *xr = x + off[2] * (int64_t)es, *yr = y + off[3] * (int64_t)es;
-        char *orow = out + off[0] * (int64_t)es;
-        for (int64_t i = 0; i < n; i++) {
-            const char *src = cr[i * sc] ? xr + i * sx * (int64_t)es
-                                         : yr + i * sy * (int64_t)es;
-            memcpy(orow + i * (int64_t)es, src, es);
-        }
+        row(cond + off[1], sc, x + off[2] * (int64_t)es, sx,
+            y + off[3] * (int64_t)es, sy, out + off[0] * (int64_t)es, n);
     } while (bc_next(&it, idx, off));
     return AXON_ERR_OK;
 }
