@@ -1402,6 +1402,14 @@ TEST(windows_dft_roundtrip_and_stft)
         CHECK_NEAR(spec[2 * k + 1], im, 1e-5);
     }
     mh_free(&h);
+    /* axis -2 is the same signal axis */
+    mh_init(&h, "DFT", 17, 1);
+    mh_int(&h, "axis", -2);
+    mh_in(&h, 0, AXON_DTYPE_FLOAT, x, 3, (int64_t[]){1, 6, 1});
+    CHECK_EQ_INT(mh_run(&h), AXON_ERR_OK);
+    for (int i = 0; i < 12; i++)
+        CHECK_NEAR(((float *)h.out.data)[i], spec[i], 0);
+    mh_free(&h);
     mh_init(&h, "DFT", 17, 1);
     mh_int(&h, "inverse", 1);
     mh_in(&h, 0, AXON_DTYPE_FLOAT, spec, 3, (int64_t[]){1, 6, 2});

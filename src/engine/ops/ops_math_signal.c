@@ -237,9 +237,10 @@ static axon_err dft_geom(axon__opctx *c, int *axis, int64_t *L, int64_t *nout)
                           "DFT input %s must end in a dim of 1 or 2",
                           axon__math_shape_str(x, s, sizeof(s)));
     }
+    /* axis counts the trailing component dim: [-r, -2] or [0, r-2] */
     int64_t ax = axon__attr_int(c->node, "axis", 1);
-    *axis = axon__norm_axis(ax, r - 1);
-    if (*axis < 0)
+    *axis = ax < 0 ? (int)(ax + r) : (int)ax;
+    if (ax < -r || ax > r - 2 || *axis > r - 2)
         return axon__kerr(c, AXON_ERR_INVALID_ARG,
                           "DFT axis %lld out of range", (long long)ax);
     *L = x->dims[*axis];
