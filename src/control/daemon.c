@@ -600,7 +600,13 @@ static axon_err apply_one(const char *json, int persist, const char **what,
     if (r && r->json && strcmp(r->json, json) == 0 &&
         (a->kind == AXON_API_REALTIME ? r->version != 0
                                       : strcmp(r->error, splitter_note) == 0)) {
+        int recheck = a->kind == AXON_API_REALTIME && !r->up_to_date;
+        int workers = r->replicas ? r->replicas : 1;
         pthread_mutex_unlock(&D.mu);
+        /* a failed attempt left an error: the serving version may well be
+         * what this spec asks for, which clears it */
+        if (recheck)
+            (void)roll_out(r, r->a, workers, 0, 0, err, errlen);
         axon_spec_free(spec);
         *what = "unchanged";
         return AXON_ERR_OK;

@@ -156,6 +156,26 @@ def main():
         rc, out, _ = run("deploy", spec, env=env)
         check(rc == 0 and "updated" in out, "changed spec is updated")
 
+        # a spec pointing at a broken model: the old one keeps serving
+        broken = os.path.join(tmp, "broken.onnx")
+        subprocess.run([PY, MAKE, "--out", broken, "--broken"], check=True,
+                       capture_output=True)
+        good_spec = open(spec).read()
+        with open(spec, "w") as f:
+            f.write(good_spec.replace("models/iris", "broken.onnx"))
+        rc, out, err = run("deploy", spec, env=env)
+        j = get_json(env, "iris")
+        check(rc == 1 and "AxonNoSuchOp" in err and j["status"] == "live" and
+              j["version"] == 1 and "AxonNoSuchOp" in j["error"] and
+              "models/iris" in json.dumps(j["spec"]),
+              "a spec that fails to load leaves the previous one serving")
+        with open(spec, "w") as f:
+            f.write(good_spec)
+        rc, out, _ = run("deploy", spec, env=env)
+        j = get_json(env, "iris")
+        check(rc == 0 and "unchanged" in out and j["up_to_date"] and
+              j["error"] == "", "the good spec again clears the error")
+
         # new version folder: live within 2 s
         subprocess.run([PY, MAKE, "--root", os.path.join(models, "iris"),
                         "--version", "2"], check=True, capture_output=True)
