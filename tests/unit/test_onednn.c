@@ -33,13 +33,13 @@ static const char *gen_py =
     "def W(name, *shape):\n"
     "    return nh.from_array((rng.standard_normal(shape) * 0.3)"
     ".astype(np.float32), name)\n"
-    "def save(name, nodes, inputs, outputs, inits, expect):\n"
+    "def save(name, nodes, inputs, outputs, inits, expect, opset=14):\n"
     "    vi = [h.make_tensor_value_info('in%d' % i, T.FLOAT, s) "
     "for i, s in enumerate(inputs)]\n"
     "    vo = [h.make_tensor_value_info(o, T.FLOAT, None) for o in outputs]\n"
     "    g = h.make_graph(nodes, name, vi, vo, inits)\n"
-    "    m = h.make_model(g, opset_imports=[h.make_opsetid('', 14)])\n"
-    "    m.ir_version = 7\n"
+    "    m = h.make_model(g, opset_imports=[h.make_opsetid('', opset)])\n"
+    "    m.ir_version = 8\n"
     "    onnx.save(m, os.path.join(out, name + '.onnx'))\n"
     "    man.write('%s %d %d %s\\n' % (name, expect, len(inputs), ' '.join("
     "'%d %s' % (len(s), ' '.join(map(str, s))) for s in inputs)))\n"
@@ -247,6 +247,19 @@ static const char *gen_py =
     "save('matmul_sigmoid', [h.make_node('MatMul', ['in0', 'B'], ['t']), "
     "h.make_node('Sigmoid', ['t'], ['y'])], [[2, 3, 6]], ['y'], "
     "[W('B', 6, 5)], 1)\n"
+    "nodes = [h.make_node('Softmax', ['in0'], ['a'], axis=1),\n"
+    "         h.make_node('LogSoftmax', ['in0'], ['b']),\n"
+    "         h.make_node('Softmax', ['in0'], ['c'], axis=-3)]\n"
+    "save('softmax', nodes, [[2, 3, 4, 5]], ['a', 'b', 'c'], [], 3)\n"
+    "nodes = [h.make_node('Softmax', ['in0'], ['a'], axis=2),\n"
+    "         h.make_node('LogSoftmax', ['in0'], ['b'])]\n"
+    "save('softmax_opset11', nodes, [[2, 3, 4, 5]], ['a', 'b'], [], 2, "
+    "opset=11)\n"
+    "nodes = [h.make_node('LayerNormalization', ['in0', 'g', 'be'], ['a'], "
+    "epsilon=1e-3), h.make_node('LayerNormalization', ['in0', 'g'], ['b'], "
+    "axis=2)]\n"
+    "save('layernorm', nodes, [[2, 3, 6]], ['a', 'b'], "
+    "[W('g', 6), W('be', 6)], 2, opset=17)\n"
     "man.close()\n";
 
 static char tmpdir[256];
@@ -498,6 +511,9 @@ MODEL_TEST(matmul_bcast)
 MODEL_TEST(matmul_vec)
 MODEL_TEST(matmul_vec_b)
 MODEL_TEST(matmul_sigmoid)
+MODEL_TEST(softmax)
+MODEL_TEST(softmax_opset11)
+MODEL_TEST(layernorm)
 
 /* Conv -> Relu -> two convs -> fused Add+Relu -> MaxPool: the values read
  * only by oneDNN nodes keep a blocked layout; graph outputs stay dense. */

@@ -1264,6 +1264,171 @@ out:
     return rc;
 }
 
+/* ---- Softmax / LogSoftmax ---------------------------------------------- */
+
+/* Softmax before opset 13 normalizes the input flattened to 2-D at `axis`
+ * (default 1); from 13 on, along `axis` (default -1). Fills the oneDNN
+ * view: ndim/dims and the axis in it; 0 if unsupported. */
+static int softmax_view(const axon__plan_build *pb, const axon__node *n,
+                        int *nd, int64_t *dims, int *axis)
+{
+    int x = od_in(n, 0), y = od_out(n, 0);
+    if (n->n_inputs != 1 || !od_single_output(n) || !axon__od_is_f32(pb, x) ||
+        !axon__od_is_f32(pb, y))
+        return 0;
+    const axon_tensor *xt = axon__od_t(pb, x);
+    if (xt->ndim < 1 || !od_same_dims(xt, axon__od_t(pb, y)))
+        return 0;
+    int old = pb->g->opset > 0 && pb->g->opset < 13;
+    int a = axon__norm_axis(axon__attr_int(n, "axis", old ? 1 : -1),
+                            xt->ndim);
+    if (a < 0)
+        return 0;
+    if (!old) {
+        *nd = xt->ndim;
+        for (int i = 0; i < xt->ndim; i++)
+            dims[i] = xt->dims[i];
+        *axis = a;
+        return 1;
+    }
+    dims[0] = dims[1] = 1;
+    for (int i = 0; i < xt->ndim; i++)
+        dims[i < a ? 0 : 1] *= xt->dims[i];
+    *nd = 2;
+    *axis = 1;
+    return 1;
+}
+
+static int softmax_supports(const axon__plan_build *pb, const axon__node *n)
+{
+    int nd, axis;
+    int64_t dims[AXON_MAX_DIMS];
+    return softmax_view(pb, n, &nd, dims, &axis);
+}
+
+/* Runs on dense data (the view may flatten), writing the dense output. */
+static axon_err softmax_prepare(od_build *b, const axon__node *n)
+{
+    int x = od_in(n, 0), y = od_out(n, 0), nd, axis;
+    int64_t dims[AXON_MAX_DIMS];
+    const axon_tensor *xt = axon__od_t(b->pb, x);
+    dnnl_memory_desc_t dense, md;
+    dnnl_softmax_v2_desc_t sd;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    od_arg args[2];
+    AXON_ASSERT(softmax_view(b->pb, n, &nd, dims, &axis));
+    axon__od_plain_md(&dense, xt->ndim, xt->dims);
+    axon__od_plain_md(&md, nd, dims);
+    axon_err rc = axon__od_input(b, x, &dense, &args[0].buf, NULL);
+    if (rc != AXON_ERR_OK)
+        return rc;
+    rc = axon__od_attr(b, NULL, 1.f, &attr);
+    if (rc != AXON_ERR_OK)
+        return rc;
+    dnnl_alg_kind_t alg = strcmp(n->op_type, "LogSoftmax") == 0
+                              ? dnnl_softmax_log
+                              : dnnl_softmax_accurate;
+    if (dnnl_softmax_v2_forward_desc_init(&sd, dnnl_forward_inference, alg,
+                                          &md, &md, axis) != dnnl_success ||
+        dnnl_primitive_desc_create(&pd, &sd, attr, axon__od_engine(), NULL) !=
+            dnnl_success) {
+        pd = NULL;
+        rc = axon__od_fail(b, AXON_ERR_BACKEND, "no softmax implementation");
+        goto out;
+    }
+    args[0].arg = DNNL_ARG_SRC;
+    args[0].md = md;
+    args[1].arg = DNNL_ARG_DST;
+    args[1].md = md;
+    args[1].buf = axon__od_buf_val(y);
+    rc = axon__od_add(b, pd, args, 2);
+out:
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    dnnl_primitive_attr_destroy(attr);
+    return rc;
+}
+
+/* ---- LayerNormalization (last axis) ------------------------------------ */
+
+static int lnorm_supports(const axon__plan_build *pb, const axon__node *n)
+{
+    int x = od_in(n, 0), y = od_out(n, 0);
+    if (n->n_inputs < 2 || n->n_inputs > 3 || !od_single_output(n) ||
+        !axon__od_is_f32(pb, x) || !axon__od_is_f32(pb, y))
+        return 0;
+    const axon_tensor *xt = axon__od_t(pb, x);
+    if (xt->ndim < 2 || xt->ndim > 5 || !od_same_dims(xt, axon__od_t(pb, y)))
+        return 0;
+    if (axon__norm_axis(axon__attr_int(n, "axis", -1), xt->ndim) !=
+        xt->ndim - 1)
+        return 0;
+    for (int i = 1; i < n->n_inputs; i++) {
+        int v = od_in(n, i);
+        if (v < 0 && i == 2)
+            continue;
+        if (!axon__od_is_f32(pb, v) ||
+            axon_tensor_numel(axon__od_t(pb, v)) != xt->dims[xt->ndim - 1])
+            return 0;
+    }
+    return 1;
+}
+
+static axon_err lnorm_prepare(od_build *b, const axon__node *n)
+{
+    int x = od_in(n, 0), y = od_out(n, 0), sc = od_in(n, 1), sh = od_in(n, 2);
+    const axon_tensor *xt = axon__od_t(b->pb, x);
+    dnnl_memory_desc_t dense, pmd;
+    dnnl_layer_normalization_desc_t ld;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    od_arg args[4];
+    int na = 0;
+    axon__od_plain_md(&dense, xt->ndim, xt->dims);
+    axon__od_plain_md(&pmd, 1, &xt->dims[xt->ndim - 1]);
+    axon_err rc = axon__od_attr(b, NULL, 1.f, &attr);
+    if (rc != AXON_ERR_OK)
+        return rc;
+    unsigned flags = dnnl_use_scale | (sh >= 0 ? dnnl_use_shift : 0);
+    if (dnnl_layer_normalization_forward_desc_init(
+            &ld, dnnl_forward_inference, &dense, NULL,
+            axon__attr_float(n, "epsilon", 1e-5f), flags) != dnnl_success ||
+        dnnl_primitive_desc_create(&pd, &ld, attr, axon__od_engine(), NULL) !=
+            dnnl_success) {
+        pd = NULL;
+        rc = axon__od_fail(b, AXON_ERR_BACKEND,
+                           "no layer normalization implementation");
+        goto out;
+    }
+    args[na].arg = DNNL_ARG_SRC;
+    args[na].md = dense;
+    rc = axon__od_input(b, x, &dense, &args[na++].buf, NULL);
+    for (int i = 0; rc == AXON_ERR_OK && i < 2; i++) {
+        int v = i == 0 ? sc : sh;
+        if (v < 0)
+            continue;
+        /* a broadcastable [1, C] parameter has the bytes of [C] */
+        const axon_tensor *t = axon__od_t(b->pb, v);
+        dnnl_memory_desc_t own;
+        axon__od_plain_md(&own, t->ndim, t->dims);
+        args[na].arg = i == 0 ? DNNL_ARG_SCALE : DNNL_ARG_SHIFT;
+        args[na].md = pmd;
+        rc = axon__od_input(b, v, &own, &args[na++].buf, NULL);
+    }
+    if (rc != AXON_ERR_OK)
+        goto out;
+    args[na].arg = DNNL_ARG_DST;
+    args[na].md = dense;
+    args[na++].buf = axon__od_buf_val(y);
+    rc = axon__od_add(b, pd, args, na);
+out:
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    dnnl_primitive_attr_destroy(attr);
+    return rc;
+}
+
 /* ---- table ------------------------------------------------------------- */
 
 const od_op axon__od_ops[] = {
@@ -1287,5 +1452,8 @@ const od_op axon__od_ops[] = {
     {"MatMul", matmul_supports, matmul_prepare},
     {"Gemm", gemm_supports, gemm_prepare},
     {"Concat", concat_supports, concat_prepare},
+    {"Softmax", softmax_supports, softmax_prepare},
+    {"LogSoftmax", softmax_supports, softmax_prepare},
+    {"LayerNormalization", lnorm_supports, lnorm_prepare},
     {NULL, NULL, NULL},
 };
