@@ -1049,11 +1049,30 @@ static const char digit_pairs[201] =
     "37383940414243444546474849505152535455565758596061626364656667686970717273"
     "7475767778798081828384858687888990919293949596979899";
 
-/* Writes v in decimal; returns the length. out needs 20 bytes. */
+static inline int count_digits(uint64_t v)
+{
+    static const uint64_t pw[] = {10ull, 100ull, 1000ull, 10000ull,
+                                  100000ull, 1000000ull, 10000000ull,
+                                  100000000ull, 1000000000ull,
+                                  10000000000ull, 100000000000ull,
+                                  1000000000000ull, 10000000000000ull,
+                                  100000000000000ull, 1000000000000000ull,
+                                  10000000000000000ull,
+                                  100000000000000000ull,
+                                  1000000000000000000ull,
+                                  10000000000000000000ull};
+    int n = 1;
+    while (n < 20 && v >= pw[n - 1])
+        n++;
+    return n;
+}
+
+/* Writes v in decimal straight into out (two digits per step, from the
+ * end); returns the length. out needs 20 bytes. */
 static int fmt_u64(char *out, uint64_t v)
 {
-    char tmp[24];
-    char *p = tmp + sizeof(tmp);
+    int n = count_digits(v);
+    char *p = out + n;
     while (v >= 100) {
         unsigned i = (unsigned)(v % 100) * 2;
         v /= 100;
@@ -1067,8 +1086,6 @@ static int fmt_u64(char *out, uint64_t v)
     } else {
         *--p = (char)('0' + v);
     }
-    int n = (int)(tmp + sizeof(tmp) - p);
-    memcpy(out, p, (size_t)n);
     return n;
 }
 
@@ -1103,26 +1120,27 @@ static int layout(char *out, int neg, const char *dig, int nd, int e10)
     char *w = out;
     if (neg)
         *w++ = '-';
+    /* short copies as plain loops: a memcpy call costs more here */
     if (e10 >= 0 && e10 < 17) {
         if (nd <= e10 + 1) {
-            memcpy(w, dig, (size_t)nd);
-            w += nd;
+            for (int i = 0; i < nd; i++)
+                *w++ = dig[i];
             for (int i = nd; i <= e10; i++)
                 *w++ = '0';
         } else {
-            memcpy(w, dig, (size_t)e10 + 1);
-            w += e10 + 1;
+            for (int i = 0; i <= e10; i++)
+                *w++ = dig[i];
             *w++ = '.';
-            memcpy(w, dig + e10 + 1, (size_t)(nd - e10 - 1));
-            w += nd - e10 - 1;
+            for (int i = e10 + 1; i < nd; i++)
+                *w++ = dig[i];
         }
     } else if (e10 < 0 && e10 >= -5) {
         *w++ = '0';
         *w++ = '.';
         for (int i = -1; i > e10; i--)
             *w++ = '0';
-        memcpy(w, dig, (size_t)nd);
-        w += nd;
+        for (int i = 0; i < nd; i++)
+            *w++ = dig[i];
     } else {
         *w++ = dig[0];
         if (nd > 1) {
@@ -1177,57 +1195,86 @@ static inline double p10(int k)
     return p10_tab[k + 60];
 }
 
+static inline double pow2_double(int e)
+{
+    /* 2^e for -1022 <= e <= 1023, built from the exponent bits */
+    uint64_t bits = (uint64_t)(e + 1023) << 52;
+    double d;
+    memcpy(&d, &bits, sizeof(d));
+    return d;
+}
+
 int axon_json_format_float(char *out, float v)
 {
-    if (!isfinite(v))
+    uint32_t fb;
+    memcpy(&fb, &v, sizeof(fb));
+    int bexp = (int)((fb >> 23) & 0xFF);
+    if (bexp == 0xFF)
         return fmt_special(out, v);
-    if (v == 0.0f) {
-        if (signbit(v)) {
+    if ((fb & 0x7FFFFFFF) == 0) {
+        if (fb >> 31) {
             memcpy(out, "-0.0", 5);
             return 4;
         }
         memcpy(out, "0.0", 4);
         return 3;
     }
-    int neg = v < 0;
+    int neg = (int)(fb >> 31);
     double d = fabs((double)v);
-    int e2;
-    frexp(d, &e2); /* d = f * 2^e2, f in [0.5, 1) */
-    /* floor(log10(d)) estimate from the binary exponent, then fix */
-    int e10 = (int)floor((e2 - 1) * 0.30102999566398120);
+    /* floor(log2(d)) and the float's ulp exponent */
+    int e2, ue;
+    if (bexp) {
+        e2 = bexp - 127;
+        ue = e2 - 23;
+    } else {
+        uint32_t mant = fb & 0x7FFFFF;
+        e2 = -127 + (31 - __builtin_clz(mant)) - 22;
+        ue = -149;
+    }
+    /* floor(log10(d)) from floor(log2(d)) (78913/2^18 ~ log10(2)), fixed
+     * by one comparison */
+    int e10 = (e2 * 78913) >> 18;
     if (d >= p10(e10 + 1))
         e10++;
     else if (d < p10(e10))
         e10--;
-    /* scale so that 9 significant digits are the integer part */
+    /* scale so that 9 significant digits are the integer part; the
+     * rounding interval of v is m +- half in these units */
     int k = 8 - e10;
-    double m = d * p10(k);
-    /* half-width of the float's rounding interval, in the same units:
-     * ulp(v) = 2^(e2-24) for normal floats, 2^-149 for subnormals */
-    int ue = e2 - 24;
-    if (ue < -149)
-        ue = -149;
-    double half = ldexp(1.0, ue - 1) * p10(k);
+    double scale = p10(k);
+    double m = d * scale;
+    double half = pow2_double(ue - 1) * scale;
     double margin = m * 1e-14 + 1e-9;
     double lo = m - half + margin, hi = m + half - margin;
-    uint64_t best = 0;
-    int t;
-    for (t = 8; t >= 0; t--) {
-        double unit = pow10_exact[t];
-        double c = floor(m / unit + 0.5) * unit;
-        if (c > lo && c < hi) {
-            best = (uint64_t)c;
-            break;
+    /* the integers inside (lo, hi); strip decimal digits while the range
+     * still holds a multiple of 10^t: that multiple is the shortest */
+    uint64_t a = (uint64_t)lo + 1, bnd = (uint64_t)hi;
+    if ((double)bnd >= hi)
+        bnd--;
+    int t = 0;
+    uint64_t A = a, B = bnd;
+    if (A <= B) {
+        for (;;) {
+            uint64_t A2 = (A + 9) / 10, B2 = B / 10;
+            if (A2 > B2)
+                break;
+            A = A2;
+            B = B2;
+            t++;
         }
+    } else { /* cannot happen for finite floats; be safe */
+        A = B = (uint64_t)(m + 0.5);
     }
-    if (t < 0) { /* cannot happen for finite floats; be safe */
-        best = (uint64_t)floor(m + 0.5);
-        t = 0;
-    }
+    uint64_t q = (uint64_t)(m / pow10_exact[t] + 0.5);
+    if (q < A)
+        q = A;
+    if (q > B)
+        q = B;
     char dig[24];
-    int nd = fmt_u64(dig, best);
-    /* best may have rounded up to 10 digits (e.g. 9.9999999995 -> 1e9) */
-    int exp = e10 + (nd - 9);
+    int nd = fmt_u64(dig, q);
+    /* q * 10^t has nd + t digits; the leading digit's power of ten is
+     * e10 + (nd + t - 9) */
+    int exp = e10 + (nd + t - 9);
     while (nd > 1 && dig[nd - 1] == '0')
         nd--;
     int n = layout(out, neg, dig, nd, exp);
