@@ -835,6 +835,36 @@ TEST(reductions_axes_keepdims_vs_naive)
             }
 }
 
+TEST(reduce_large_rows_threaded)
+{
+    /* [300, 7, 40] over the last two axes: the threaded row path */
+    int64_t n = 300 * 7 * 40;
+    float *x = malloc(sizeof(float) * (size_t)n);
+    fill(x, n);
+    const char *ops[] = {"ReduceMean", "ReduceLogSumExp", "ReduceMax"};
+    for (int k = 0; k < 3; k++) {
+        mh h;
+        mh_init(&h, ops[k], 13, 1);
+        mh_ints(&h, "axes", (int64_t[]){-1, -2}, 2);
+        mh_in(&h, 0, AXON_DTYPE_FLOAT, x, 3, (int64_t[]){300, 7, 40});
+        CHECK_EQ_INT(mh_run(&h), AXON_ERR_OK);
+        CHECK_EQ_INT(h.out.dims[0], 300);
+        int bad = 0;
+        for (int r = 0; r < 300; r++) {
+            double s = 0, m = -INFINITY;
+            for (int j = 0; j < 280; j++)
+                m = fmax(m, x[r * 280 + j]);
+            for (int j = 0; j < 280; j++)
+                s += k == 1 ? exp(x[r * 280 + j] - m) : x[r * 280 + j];
+            double want = k == 0 ? s / 280 : k == 1 ? log(s) + m : m;
+            bad += fabs(((float *)h.out.data)[r] - want) > 1e-4;
+        }
+        CHECK_EQ_INT(bad, 0);
+        mh_free(&h);
+    }
+    free(x);
+}
+
 TEST(reduce_sum_axes_input_and_noop)
 {
     float x[6] = {1, 2, 3, 4, 5, 6};

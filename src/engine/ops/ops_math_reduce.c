@@ -260,6 +260,37 @@ static void red_pass(const axon_tensor *x, const red_geom *g, int f,
     }
 }
 
+/* red_pass on up to `threads` threads when rows are independent: the
+ * layout is [kept rows, reduced row] (LayerNorm-style ReduceMean over the
+ * last axes), so each row folds into its own accumulator. */
+static void red_pass_par(const axon_tensor *x, const red_geom *g, int f,
+                         void *acc, const double *mx, int threads)
+{
+    int64_t numel = axon_tensor_numel(x);
+    if (threads <= 1 || numel < 65536 || g->ng != 2 || g->red[0] ||
+        !g->red[1] || g->len[0] < 2) {
+        red_pass(x, g, f, acc, mx);
+        return;
+    }
+    int64_t rows = g->len[0], L = g->len[1];
+    int64_t chunk = (rows + 4 * threads - 1) / (4 * threads);
+    int64_t tasks = (rows + chunk - 1) / chunk;
+    size_t es = axon_dtype_size(x->dtype);
+    #pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t t = 0; t < tasks; t++) {
+        int64_t r0 = t * chunk, r1 = r0 + chunk < rows ? r0 + chunk : rows;
+        axon_tensor v = *x;
+        red_geom sg = *g;
+        v.ndim = 2;
+        v.dims[0] = r1 - r0;
+        v.dims[1] = L;
+        v.data = (char *)x->data + (size_t)(r0 * L) * es;
+        sg.len[0] = r1 - r0;
+        red_pass(&v, &sg, f, (char *)acc + (size_t)r0 * 8,
+                 mx ? mx + r0 : NULL);
+    }
+}
+
 static void red_init(int f, int fl, void *acc, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) {
@@ -306,15 +337,15 @@ static axon_err red_run(axon__opctx *c, int kind)
     int f = fold_of[kind];
     if (f == F_LSE) {
         red_init(F_MAX, 1, mx, ny);
-        red_pass(x, &g, F_MAX, mx, NULL);
+        red_pass_par(x, &g, F_MAX, mx, NULL, c->threads);
         for (int64_t i = 0; i < ny; i++)
             if (isinf(mx[i]) || mx[i] != mx[i])
                 mx[i] = 0; /* empty, all -inf, or NaN: no shift */
         red_init(F_ADD, 1, acc, ny);
-        red_pass(x, &g, F_LSE, acc, mx);
+        red_pass_par(x, &g, F_LSE, acc, mx, c->threads);
     } else {
         red_init(f, fl, acc, ny);
-        red_pass(x, &g, f, acc, NULL);
+        red_pass_par(x, &g, f, acc, NULL, c->threads);
     }
     for (int64_t i = 0; i < ny; i++) {
         if (fl) {
