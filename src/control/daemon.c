@@ -1345,9 +1345,10 @@ axon_err axon_daemon_run(const axon_daemon_opts *opts, char *err,
         char *stored = NULL;
         D.port = 8080;
         if (axon_state_get(D.st, "port", &stored) == AXON_ERR_OK) {
-            int p = atoi(stored);  /* stored by us: digits only */
-            if (p > 0 && p < 65536)
-                D.port = p;
+            char *end;
+            long p = strtol(stored, &end, 10);
+            if (!*end && p > 0 && p < 65536)
+                D.port = (int)p;
         }
         axon_control_free(stored);
     }
