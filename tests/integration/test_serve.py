@@ -368,6 +368,18 @@ def endpoints(s, ref, ref2, tmp):
             break
         time.sleep(0.05)
     check(ok, "SIGHUP reload serves version 3")
+    # reload under load: no request may fail while versions swap
+    with cf.ThreadPoolExecutor(1) as ex:
+        fut = ex.submit(hammer, s, 8, 40, lambda t, i: v2(
+            "x", [1, 4], "FP32", xv.flatten().tolist()),
+            "/v2/models/ver/infer")
+        for _ in range(3):
+            time.sleep(0.1)
+            s.proc.send_signal(signal.SIGHUP)
+        res = fut.result()
+    codes = [r[0] for r in res]
+    check(codes == [200] * len(codes) and len(codes) == 320,
+          "SIGHUP under load drops no request (%s)" % sorted(set(codes)))
     log = open(s.logpath).read()
     check('"event":"model_reloaded"' in log and '"status":400' in log and
           '"request_id":"my-id-7"' in log, "JSON log lines")
