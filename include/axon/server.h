@@ -35,8 +35,10 @@ typedef struct axon_model_config {
     int max_batch_size;        /* rows per batch; <= 1 disables batching */
     int64_t batch_interval_us; /* max wait to fill a batch; default 1000 */
     int max_concurrency;       /* admitted (queued + running); default 1024 */
-    int max_queue_length;      /* waiting in queue; default 256 */
-    int64_t timeout_ms;        /* per-request deadline; default 30000 */
+    int max_queue_length;      /* waiting in queue; default (and < 1) 256 */
+    int64_t timeout_ms;        /* per-request deadline; default 30000. A v2
+                                * request may shorten it with parameters
+                                * {"timeout": microseconds} (Triton's unit) */
 } axon_model_config;
 
 void axon_model_config_init(axon_model_config *cfg);

@@ -75,7 +75,7 @@ static const int_opt int_opts[] = {
     {"--max-batch-size", OFF(max_batch), 1, 256},
     {"--batch-interval", OFF(batch_us), 0, 10000000},
     {"--max-concurrency", OFF(max_conc), 1, 1000000},
-    {"--max-queue-length", OFF(max_queue), 0, 1000000},
+    {"--max-queue-length", OFF(max_queue), 1, 1000000},
     {"--timeout", OFF(timeout_ms), 1, 86400000},
 };
 

@@ -630,7 +630,7 @@ static void fill_cfg_defaults(axon_model_config *c)
         c->batch_interval_us = 0;
     if (c->max_concurrency < 1)
         c->max_concurrency = 1024;
-    if (c->max_queue_length < 0)
+    if (c->max_queue_length < 1)
         c->max_queue_length = 256;
     if (c->timeout_ms <= 0)
         c->timeout_ms = 30000;
