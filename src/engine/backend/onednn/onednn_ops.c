@@ -434,6 +434,14 @@ static int pool_info_get(const axon__plan_build *pb, const axon__node *n,
     const int64_t *ks = axon__attr_ints(n, "kernel_shape", &nk);
     if (!ks || nk != nsp)
         return 0;
+    if (!is_max) {
+        /* AveragePool gained dilations in opset 19: only 1s here */
+        int64_t nd = 0;
+        const int64_t *dl = axon__attr_ints(n, "dilations", &nd);
+        for (int64_t i = 0; dl && i < nd; i++)
+            if (dl[i] != 1)
+                return 0;
+    }
     int ceil_mode = (int)axon__attr_int(n, "ceil_mode", 0);
     if (!od_geom_init(n, xt, yt, ks, ceil_mode, is_max, &pi->g))
         return 0;
