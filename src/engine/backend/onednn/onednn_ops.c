@@ -550,7 +550,8 @@ static int bn_supports(const axon__plan_build *pb, const axon__node *n)
 {
     int x = od_in(n, 0), y = od_out(n, 0);
     if (n->n_inputs != 5 || !od_single_output(n) ||
-        axon__attr_int(n, "training_mode", 0) != 0)
+        axon__attr_int(n, "training_mode", 0) != 0 ||
+        axon__attr_int(n, "spatial", 1) != 1) /* opset < 9 */
         return 0;
     if (!axon__od_is_f32(pb, x) || !axon__od_is_f32(pb, y))
         return 0;
@@ -745,7 +746,9 @@ static int bin_get(const axon__plan_build *pb, const axon__node *n,
     for (size_t i = 0; i < AXON_ARRAY_LEN(od_binops); i++)
         if (strcmp(od_binops[i].name, n->op_type) == 0)
             k = (int)i;
-    if (k < 0 || n->n_inputs != 2 || !od_single_output(n))
+    /* opset < 7 legacy broadcasting (broadcast/axis attributes) */
+    if (k < 0 || n->n_inputs != 2 || !od_single_output(n) ||
+        axon__node_attr(n, "axis") || axon__node_attr(n, "broadcast"))
         return 0;
     if (!axon__od_is_f32(pb, a) || !axon__od_is_f32(pb, c) ||
         !axon__od_is_f32(pb, y))
