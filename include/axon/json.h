@@ -167,8 +167,9 @@ axon_err axon_json_write_tensor(axon_json_buf *b, axon_dtype dtype,
                                 const int64_t *dims, int ndim,
                                 const void *data, int nested);
 
-/* Shortest decimal text that reads back as exactly v. out must hold 32
- * bytes; returns the length written (no NUL... a NUL is written too). */
+/* Shortest decimal text that reads back as exactly v (an integral value
+ * gets ".0"; non-finite values print as NaN/Infinity/-Infinity). out must
+ * hold 32 bytes; returns the length, and a NUL follows the text. */
 int axon_json_format_float(char *out, float v);
 int axon_json_format_double(char *out, double v);
 
