@@ -49,6 +49,21 @@ def main():
             g(r, "axon", "peak_rss_mb", "%.0f"), g(r, "onnxruntime", "peak_rss_mb", "%.0f"),
             g(r, "pytorch", "peak_rss_mb", "%.0f")))
 
+    # Minimum latencies: less sensitive to other load on a shared machine.
+    print()
+    print("| model | Axon min ms | ORT min ms | PyTorch min ms | Axon/ORT (min) | Axon/PyTorch (min) |")
+    print("|---|---|---|---|---|---|")
+    for c in order:
+        r = rows[c]
+
+        def mratio(other):
+            a = r.get("axon", {}).get("min_ms")
+            b = r.get(other, {}).get("min_ms")
+            return "%.2f" % (a / b) if a and b else "n/a"
+        print("| %s | %s | %s | %s | %s | %s |" % (
+            c, g(r, "axon", "min_ms", "%.1f"), g(r, "onnxruntime", "min_ms", "%.1f"),
+            g(r, "pytorch", "min_ms", "%.1f"), mratio("onnxruntime"), mratio("pytorch")))
+
 
 if __name__ == "__main__":
     main()
