@@ -338,4 +338,36 @@ TEST(limit_is_enforced)
     axon_json_array_free(&a);
 }
 
+/* Every allocation in decode/encode may fail: each must come back as NOMEM
+ * (decode) or the oom flag (encode), never a crash or a leak (ASan). */
+TEST(allocation_failure_sweep)
+{
+    char text[] = "[[1.5,2,3],[4,5,6e7],[7,8,-9]]";
+    int saw_nomem = 0, saw_ok = 0;
+    for (int nth = 1; nth < 20; nth++) {
+        char copy[sizeof(text)];
+        memcpy(copy, text, sizeof(text));
+        axon_json_array a = {0};
+        char err[256];
+        axon__alloc_fail_after(nth, 1);
+        axon_err e = axon_json_decode_tensor(copy, strlen(copy),
+                                             AXON_DTYPE_FLOAT, &a, err,
+                                             sizeof(err));
+        axon_json_buf b = {0};
+        if (e == AXON_ERR_OK)
+            axon_json_write_tensor(&b, AXON_DTYPE_FLOAT, a.dims, a.ndim,
+                                   a.data, 1);
+        axon__alloc_fail_after(0, 0);
+        CHECK(e == AXON_ERR_OK || e == AXON_ERR_NOMEM);
+        if (e == AXON_ERR_NOMEM)
+            saw_nomem++;
+        else
+            saw_ok++;
+        CHECK(b.oom || e != AXON_ERR_OK || b.len > 0);
+        axon_json_buf_free(&b);
+        axon_json_array_free(&a);
+    }
+    CHECK(saw_nomem > 0 && saw_ok > 0);
+}
+
 TEST_MAIN()
