@@ -73,6 +73,20 @@ def two_inputs(path):
     save(helper.make_model(g), path)
 
 
+def add_one(path):
+    """y = x * 2 + 1 with both dims symbolic: batching must never stack
+    requests whose second dimension differs."""
+    g = helper.make_graph(
+        [helper.make_node("Mul", ["x", "two"], ["t"]),
+         helper.make_node("Add", ["t", "one"], ["y"])],
+        "addone",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["b", "n"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["b", "n"])],
+        [numpy_helper.from_array(np.array(2, dtype=np.float32), "two"),
+         numpy_helper.from_array(np.array(1, dtype=np.float32), "one")])
+    save(helper.make_model(g), path)
+
+
 def slow(path, n=120, d=256):
     rng = np.random.default_rng(3)
     inits, nodes, cur = [], [], "x"
@@ -450,8 +464,10 @@ def overload_and_timeout(tmp):
 
 
 def batching(tmp, ref):
+    add_one(os.path.join(tmp, "addone.onnx"))
     s = Server(tmp, ["--max-batch-size", "16", "--batch-interval", "20000",
-                     "--model", "mlp=" + os.path.join(tmp, "mlp.onnx")],
+                     "--model", "mlp=" + os.path.join(tmp, "mlp.onnx"),
+                     "--model", "add=" + os.path.join(tmp, "addone.onnx")],
                "batch")
     try:
         def body(t, i):
@@ -469,6 +485,8 @@ def batching(tmp, ref):
         st, _, d = s.req("GET", "/metrics")
         big = 0
         for line in d.decode().splitlines():
+            if 'model="mlp"' not in line:
+                continue
             if line.startswith("axon_batch_size_bucket") and 'le="1"' in line:
                 le1 = float(line.split()[-1])
             if line.startswith("axon_batch_size_count"):
@@ -476,6 +494,26 @@ def batching(tmp, ref):
         big = total - le1
         check(big > 0, "batch-size histogram has batches > 1 (%d of %d)" %
               (big, total))
+        # mixed non-batch shapes: [1,2], [2,3], [1,5] requests at once
+        def mixed(t, i):
+            n = (2, 3, 5)[t % 3]
+            rows = 1 + (t % 2)
+            return v2("x", [rows, n], "FP32",
+                      [float(t * 100 + i * 10 + k) for k in range(rows * n)])
+        res = hammer(s, 24, 4, mixed, "/v2/models/add/infer")
+        bad = 0
+        for st, _, d, b in res:
+            xin = b["inputs"][0]
+            r = j(d) if st == 200 else {}
+            if (st != 200 or r["outputs"][0]["shape"] != xin["shape"] or
+                    r["outputs"][0]["data"] !=
+                    [v * 2 + 1 for v in xin["data"]]):
+                bad += 1
+        st, _, d = s.req("GET", "/v2/models/add/stats")
+        execs = j(d)["model_stats"][0]["execution_count"]
+        check(bad == 0 and execs < len(res),
+              "batching never mixes non-batch shapes (%d bad, %d runs for "
+              "%d requests)" % (bad, execs, len(res)))
         check(s.stop() == 0, "batching server exits 0")
     finally:
         s.stop(signal.SIGKILL)
@@ -491,17 +529,19 @@ def drain(tmp):
         t0 = time.time()
         st, _, _ = s.req("POST", "/v2/models/slow/infer", body)
         one = time.time() - t0
-        with cf.ThreadPoolExecutor(6) as ex:
+        # enough queued work that it cannot finish before the signal
+        nreq = max(6, int(0.6 / max(one, 0.005)))
+        with cf.ThreadPoolExecutor(nreq) as ex:
             futs = [ex.submit(s.req, "POST", "/v2/models/slow/infer", body)
-                    for _ in range(6)]
+                    for _ in range(nreq)]
             time.sleep(0.15)
             s.proc.send_signal(signal.SIGTERM)
             codes = [f.result()[0] for f in futs]
         rc = s.proc.wait(timeout=30)
         took = time.time() - t0 - one
-        check(codes == [200] * 6, "drain: in-flight requests answered %s" %
-              codes)
-        check(took > 0.15 + one, "drain: SIGTERM arrived while requests "
+        check(codes == [200] * nreq, "drain: all %d in-flight requests "
+              "answered %s" % (nreq, sorted(set(codes))))
+        check(took > 0.2, "drain: SIGTERM arrived while requests "
               "were in flight (one %.3fs, all %.3fs)" % (one, took))
         check(rc == 0, "drain: exit 0")
     finally:
