@@ -39,6 +39,8 @@ typedef struct axon_model_config {
     int64_t timeout_ms;        /* per-request deadline; default 30000. A v2
                                 * request may shorten it with parameters
                                 * {"timeout": microseconds} (Triton's unit) */
+    int64_t version;           /* version number to report; 0 (default) =
+                                * from the path (numbered folder, else 1) */
 } axon_model_config;
 
 void axon_model_config_init(axon_model_config *cfg);
@@ -122,6 +124,66 @@ typedef struct axon_server_model_stats {
 /* Fills *out for model name. NOT_FOUND when absent. */
 axon_err axon_server_model_stats_get(axon_server *srv, const char *name,
                                      axon_server_model_stats *out);
+
+/* ---- routing (src/server/route.c) ----------------------------------
+ * Names that pick a model per request instead of being one. A route name
+ * and a model name must differ; a route is looked up first. */
+
+/* One backend of a splitter. model borrowed for the call. */
+typedef struct axon_server_backend {
+    const char *model;  /* a model name in this server */
+    int weight;         /* share of the requests (any scale); ignored for
+                         * a shadow */
+    int shadow;         /* 1: gets a copy of every request; its answer is
+                         * dropped and never affects the caller */
+} axon_server_backend;
+
+/* Makes `name` a traffic splitter (replacing any route of that name): each
+ * request to /{name} or /v2/models/{name}/infer goes to one non-shadow
+ * backend with probability weight / sum of weights, and a copy goes to
+ * every shadow backend, queued after the caller's request and answered to
+ * nobody (counted in the shadow model's metrics). Backends are looked up per
+ * request, so they may be added or swapped later; an absent one answers 404.
+ * backends borrowed; 1 <= n <= 16. Returns OK, INVALID_ARG or NOMEM. */
+axon_err axon_server_set_splitter(axon_server *srv, const char *name,
+                                  const axon_server_backend *backends,
+                                  int n);
+
+/* Makes `name` a multi-model API over folder dir (borrowed): model M is
+ * dir/M.onnx or dir/M/ (a version folder, newest served) and is answered at
+ * /v2/models/{name}/models/{M}[/infer|/ready] and POST /{name}/{M}. The
+ * first request for M loads it (its load time shows in
+ * axon_model_load_seconds{model="name/M"}); at most cache_size models stay
+ * loaded and the least recently used one is removed (after its admitted
+ * requests are answered). cfg borrowed (NULL: defaults), applied to every
+ * model. Replacing an existing folder route unloads its models. Returns OK,
+ * IO (no such folder), INVALID_ARG or NOMEM. */
+axon_err axon_server_set_model_dir(axon_server *srv, const char *name,
+                                   const char *dir, int cache_size,
+                                   const axon_model_config *cfg);
+
+/* Removes route name (a folder route unloads its models). NOT_FOUND. */
+axon_err axon_server_remove_route(axon_server *srv, const char *name);
+
+typedef struct axon_server_route_stats {
+    int is_splitter;
+    int loaded;            /* folder route: models loaded now */
+    uint64_t cold_loads;   /* folder route: loads on a request */
+    uint64_t evictions;    /* folder route: LRU removals */
+} axon_server_route_stats;
+
+/* Fills *out for route name. NOT_FOUND when absent. */
+axon_err axon_server_route_stats_get(axon_server *srv, const char *name,
+                                     axon_server_route_stats *out);
+
+/* Changes the worker count of model name to workers (1..64) without
+ * reloading it: new workers get a fresh session on the loaded model, extra
+ * ones finish the job they run and exit. max_concurrency and
+ * max_queue_length (when > 0) replace the admission limits at the same
+ * time. Returns OK, NOT_FOUND or NOMEM (the old count stays). */
+axon_err axon_server_set_workers(axon_server *srv, const char *name,
+                                 int workers, int max_concurrency,
+                                 int max_queue_length);
 
 #ifdef __cplusplus
 }

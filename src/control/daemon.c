@@ -68,6 +68,9 @@ typedef struct api_rt {
     char *sig;                  /* "inputs: ...; outputs: ..." */
     char error[512];
     int replicas;               /* requested (autoscaler output) */
+    char extra_sig[512];        /* older versions served beside the newest
+                                 * ("v:mtime;..."), version_policy
+                                 * all/specific */
     double avg_in_flight;
     axon_autoscaler *as;
     int64_t updated_unix;
@@ -410,6 +413,57 @@ static void cfg_from_spec(const axon_api_spec *a, int workers,
     c->timeout_ns = a->timeout_ns;
 }
 
+/* version_policy all / specific: serves the versions other than the newest
+ * working one (vs/files: the candidates, newest first) beside it, at
+ * /v2/models/NAME/versions/V; with policy latest, stops serving any.
+ * Does nothing when the set (and the files' mtimes) did not change, unless
+ * force. Failures go to the API's log and error. Called like roll_out. */
+static void serve_extra_versions(api_rt *r, const axon_api_spec *a,
+                                 int workers, int force, const int *vs,
+                                 char **files, int n)
+{
+    int ev[AXON__SERVING_MAX_EXTRA];
+    char *ef[AXON__SERVING_MAX_EXTRA];
+    int ne = 0;
+    char sig[512] = "";
+    size_t sl = 0;
+    pthread_mutex_lock(&D.mu);
+    int serving = r->version;
+    if (serving && a->version_policy != AXON_VERSIONS_LATEST)
+        for (int i = 0; i < n && ne < AXON__SERVING_MAX_EXTRA; i++) {
+            int64_t mt = file_mtime(files[i]);
+            if (vs[i] == serving || is_bad(r, vs[i], mt))
+                continue;
+            ev[ne] = vs[i];
+            ef[ne++] = files[i];
+            if (sl < sizeof(sig))
+                sl += (size_t)snprintf(sig + sl, sizeof(sig) - sl,
+                                       "%d:%lld;", vs[i], (long long)mt);
+        }
+    int same = strcmp(sig, r->extra_sig) == 0;
+    pthread_mutex_unlock(&D.mu);
+    if (same && !force)
+        return;
+    char err[400];
+    axon__serving_cfg cfg;
+    cfg_from_spec(a, workers, &cfg);
+    axon_err rc = axon__serving_put_versions(D.srv, r->name, ev, ef, ne,
+                                             &cfg, err, sizeof(err));
+    pthread_mutex_lock(&D.mu);
+    if (rc) {
+        r->extra_sig[0] = 0;
+        snprintf(r->error, sizeof(r->error), "older versions: %s", err);
+        r->up_to_date = 0;
+        api_log(r, "error", "older versions not served: %s", err);
+    } else {
+        snprintf(r->extra_sig, sizeof(r->extra_sig), "%s", sig);
+        if (ne)
+            api_log(r, "info", "also serving %d older version(s) at "
+                    "/v2/models/%s/versions/N", ne, r->name);
+    }
+    pthread_mutex_unlock(&D.mu);
+}
+
 /* Makes the API serve the version its spec asks for, with spec `a` and
  * `workers` replicas. Called with apply_mu held and mu NOT held; takes mu
  * for short updates of r. force: reload even when the version is the same
@@ -429,11 +483,34 @@ static axon_err roll_out(api_rt *r, const axon_api_spec *a, int workers,
 
     if (a->kind != AXON_API_REALTIME)
         return AXON_ERR_OK;
-    if (a->models_dir)
-        return axon__errf(err, errlen, AXON_ERR_UNSUPPORTED,
-                          "'models' (many models behind one API) needs "
-                          "multi-model routing in the HTTP server, which "
-                          "this build lacks");
+    if (a->models_dir) {
+        /* the server loads the folder's models on their first request */
+        pthread_mutex_lock(&D.mu);
+        int serving = r->version != 0;
+        pthread_mutex_unlock(&D.mu);
+        if (serving && !force)
+            return AXON_ERR_OK;
+        axon__serving_cfg cfg;
+        cfg_from_spec(a, workers, &cfg);
+        rc = axon__serving_put_model_dir(D.srv, r->name, a->models_dir,
+                                         a->models_cache_size, &cfg, err,
+                                         errlen);
+        pthread_mutex_lock(&D.mu);
+        if (rc == AXON_ERR_OK) {
+            r->version = 1;
+            r->status = ST_LIVE;
+            r->up_to_date = 1;
+            r->replicas = workers;
+            r->error[0] = 0;
+            api_log(r, "info", "serving the models of %s (at most %d "
+                    "loaded)", a->models_dir, a->models_cache_size);
+        } else {
+            r->status = r->version ? ST_LIVE : ST_ERROR;
+            snprintf(r->error, sizeof(r->error), "%s", err);
+        }
+        pthread_mutex_unlock(&D.mu);
+        return rc;
+    }
     int n = list_versions(a, vs, files, MAXV);
     if (n == 0)
         return axon__errf(err, errlen, AXON_ERR_NOT_FOUND,
@@ -532,16 +609,14 @@ static axon_err roll_out(api_rt *r, const axon_api_spec *a, int workers,
     if (rc == AXON_ERR_OK && first_bad)
         rc = axon__errf(err, errlen, AXON_ERR_INVALID_ARG,
                         "%s (serving version %d)", first_err, r->version);
+    if (!only_version)
+        serve_extra_versions(r, a, workers, force, vs, files, n);
     for (int i = 0; i < n; i++)
         axon__free(files[i]);
     return rc;
 }
 
 /* ---------------------------------------------------------------- apply */
-
-static const char splitter_note[] =
-    "not served: the HTTP server has no per-request routing hook yet, so "
-    "the weights (axon_split_pick) cannot be applied to requests";
 
 static api_rt *api_new(const char *name)
 {
@@ -599,7 +674,7 @@ static axon_err apply_one(const char *json, int persist, const char **what,
     int created = 0;
     if (r && r->json && strcmp(r->json, json) == 0 &&
         (a->kind == AXON_API_REALTIME ? r->version != 0
-                                      : strcmp(r->error, splitter_note) == 0)) {
+                                      : r->status == ST_LIVE)) {
         int recheck = a->kind == AXON_API_REALTIME && !r->up_to_date;
         int workers = r->replicas ? r->replicas : 1;
         pthread_mutex_unlock(&D.mu);
@@ -646,6 +721,8 @@ static axon_err apply_one(const char *json, int persist, const char **what,
             }
         }
         pthread_mutex_unlock(&D.mu);
+        if (rc == AXON_ERR_OK)
+            rc = axon__serving_put_splitter(D.srv, a->name, a, err, errlen);
     } else {
         rc = roll_out(r, a, workers, 1, 0, err, errlen);
     }
@@ -662,11 +739,9 @@ static axon_err apply_one(const char *json, int persist, const char **what,
         r->json = axon__strdup(json);
         r->updated_unix = (int64_t)time(NULL);
         if (rc == AXON_ERR_OK && a->kind == AXON_API_SPLITTER) {
-            /* validated and stored, but axon/server.h has no hook to route
-             * a request by weight yet: say so instead of pretending */
-            r->status = ST_ERROR;
-            r->up_to_date = 0;
-            snprintf(r->error, sizeof(r->error), "%s", splitter_note);
+            r->status = ST_LIVE;
+            r->up_to_date = 1;
+            r->error[0] = 0;
         } else if (rc && a->kind == AXON_API_SPLITTER) {
             r->status = ST_ERROR;
             snprintf(r->error, sizeof(r->error), "%s", err);
@@ -759,11 +834,7 @@ static int cmd_apply(req *q, sbuf *out, char *arg)
                 sb_printf(out, "%-20s error: %s\n", a->name, err);
                 status = 1;
             } else {
-                sb_printf(out, "%-20s %-10s %s%s\n", a->name, what, ep,
-                          a->kind == AXON_API_SPLITTER
-                              ? " (stored; not served yet: no routing hook "
-                                "in the HTTP server)"
-                              : "");
+                sb_printf(out, "%-20s %-10s %s\n", a->name, what, ep);
             }
             axon_control_free(json);
         }
@@ -967,8 +1038,7 @@ static int delete_one(const char *name, sbuf *out)
     if (D.st)
         (void)axon_state_delete_api(D.st, name);
     pthread_mutex_unlock(&D.mu);
-    if (r->version)
-        (void)axon__serving_remove(D.srv, name);
+    (void)axon__serving_remove(D.srv, name);
     sb_printf(out, "%-20s deleted\n", name);
     api_free(r);
     return 0;

@@ -1,45 +1,23 @@
 /*
- * serving_int.h on top of the HTTP server library (include/axon/server.h).
- * Without it (header absent, or library not linked) this is the "no HTTP"
- * variant: models are still loaded and checked by the daemon, nothing is
- * served, counters are zero.
+ * serving_int.h on top of the HTTP server library (include/axon/server.h),
+ * which every build links: the daemon's APIs become server models (one per
+ * RealtimeAPI, plus "NAME/VERSION" entries for the older versions of a
+ * `version_policy: all|specific` API), splitter routes (TrafficSplitter)
+ * and model-folder routes (`models: {dir, cache_size}`).
  */
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "axon/server.h"
 #include "common/common.h"
 #include "serving_int.h"
 
-#if defined(__has_include)
-#if __has_include("axon/server.h")
-#define AXON_HAVE_SERVER_H 1
-#endif
-#endif
-
-#ifdef AXON_HAVE_SERVER_H
-/* The real implementation, on include/axon/server.h. The server library may
- * be missing from a build (its sources are optional in CMake), so its
- * functions are weak references here: when absent they are NULL and the
- * daemon runs without HTTP. */
-#include <pthread.h>
-#include <stdio.h>
-
-#include "axon/server.h"
-
-#pragma weak axon_server_opts_init
-#pragma weak axon_server_create
-#pragma weak axon_server_start
-#pragma weak axon_server_errmsg
-#pragma weak axon_model_config_init
-#pragma weak axon_server_swap_model
-#pragma weak axon_server_remove_model
-#pragma weak axon_server_stop
-#pragma weak axon_server_destroy
-#pragma weak axon_server_model_stats_get
-
 typedef struct served {
     char name[64];
-    char *path;
     axon_model_config cfg;
+    int versions[AXON__SERVING_MAX_EXTRA];  /* extra versions served */
+    int n_versions;
     struct served *next;
 } served;
 
@@ -51,13 +29,7 @@ struct axon__serving {
 
 int axon__serving_available(void)
 {
-    /* a weak reference binds only when its object file is linked in for
-     * another reason (axon serve's strong references): check each one */
-    return axon_server_opts_init && axon_server_create && axon_server_start &&
-           axon_server_errmsg && axon_model_config_init &&
-           axon_server_swap_model && axon_server_remove_model &&
-           axon_server_stop && axon_server_destroy &&
-           axon_server_model_stats_get;
+    return 1;
 }
 
 axon_err axon__serving_create(const char *host, int port,
@@ -69,8 +41,6 @@ axon_err axon__serving_create(const char *host, int port,
         return AXON_ERR_NOMEM;
     pthread_mutex_init(&s->mu, NULL);
     *out = s;
-    if (!axon__serving_available())
-        return AXON_ERR_OK;
     axon_server_opts o;
     axon_server_opts_init(&o);
     o.host = host;
@@ -94,12 +64,28 @@ fail:
     return rc;
 }
 
+/* Called with s->mu held. */
 static served *find(axon__serving *s, const char *name)
 {
     for (served *e = s->list; e; e = e->next)
         if (strcmp(e->name, name) == 0)
             return e;
     return NULL;
+}
+
+/* The entry of name, created when absent. Called with s->mu held. */
+static served *find_or_add(axon__serving *s, const char *name)
+{
+    served *e = find(s, name);
+    if (e)
+        return e;
+    e = axon__calloc(1, sizeof(*e));
+    if (!e)
+        return NULL;
+    snprintf(e->name, sizeof(e->name), "%s", name);
+    e->next = s->list;
+    s->list = e;
+    return e;
 }
 
 /* Spec settings are per replica (Cortex); the server's limits are per
@@ -122,68 +108,144 @@ axon_err axon__serving_put(axon__serving *s, const char *name,
                            const axon__serving_cfg *cfg, char *err,
                            size_t errlen)
 {
-    if (!s->srv)
-        return AXON_ERR_OK;
     axon_model_config mc;
     to_server_cfg(cfg, &mc);
-    pthread_mutex_lock(&s->mu);
-    served *e = find(s, name);
-    int fresh = e == NULL;
-    if (fresh) {
-        e = axon__calloc(1, sizeof(*e));
-        if (!e) {
-            pthread_mutex_unlock(&s->mu);
-            return AXON_ERR_NOMEM;
-        }
-        snprintf(e->name, sizeof(e->name), "%s", name);
-    }
-    pthread_mutex_unlock(&s->mu);
+    mc.version = version;
     /* swap adds when absent and replaces atomically otherwise */
     axon_err rc = axon_server_swap_model(s->srv, name, path, &mc);
+    if (rc)
+        return axon__errf(err, errlen, rc, "the server refused version %d: %s",
+                          version, axon_server_errmsg(s->srv));
     pthread_mutex_lock(&s->mu);
-    if (rc) {
-        axon__errf(err, errlen, rc, "the server refused version %d: %s",
-                   version, axon_server_errmsg(s->srv));
-        if (fresh)
-            axon__free(e);
-    } else {
-        char *p = axon__strdup(path);
-        if (p) {
-            axon__free(e->path);
-            e->path = p;
-        }
+    served *e = find_or_add(s, name);
+    if (e)
         e->cfg = mc;
-        if (fresh) {
-            e->next = s->list;
-            s->list = e;
+    pthread_mutex_unlock(&s->mu);
+    return e ? AXON_ERR_OK : AXON_ERR_NOMEM;
+}
+
+axon_err axon__serving_put_versions(axon__serving *s, const char *name,
+                                    const int *versions, char **paths,
+                                    int n, const axon__serving_cfg *cfg,
+                                    char *err, size_t errlen)
+{
+    axon_model_config mc;
+    to_server_cfg(cfg, &mc);
+    char full[160];
+    axon_err rc = AXON_ERR_OK;
+    if (n > AXON__SERVING_MAX_EXTRA)
+        n = AXON__SERVING_MAX_EXTRA;
+    for (int i = 0; i < n; i++) {
+        snprintf(full, sizeof(full), "%s/%d", name, versions[i]);
+        mc.version = versions[i];
+        rc = axon_server_swap_model(s->srv, full, paths[i], &mc);
+        if (rc) {
+            axon__errf(err, errlen, rc, "the server refused version %d: %s",
+                       versions[i], axon_server_errmsg(s->srv));
+            break;
+        }
+    }
+    pthread_mutex_lock(&s->mu);
+    served *e = find_or_add(s, name);
+    int old[AXON__SERVING_MAX_EXTRA], n_old = 0;
+    if (e) {
+        /* versions no longer wanted are removed below */
+        for (int j = 0; j < e->n_versions; j++) {
+            int keep = 0;
+            for (int i = 0; i < n; i++)
+                keep |= versions[i] == e->versions[j];
+            if (!keep)
+                old[n_old++] = e->versions[j];
+        }
+        if (rc == AXON_ERR_OK) {
+            memcpy(e->versions, versions, (size_t)n * sizeof(int));
+            e->n_versions = n;
         }
     }
     pthread_mutex_unlock(&s->mu);
+    for (int j = 0; rc == AXON_ERR_OK && j < n_old; j++) {
+        snprintf(full, sizeof(full), "%s/%d", name, old[j]);
+        (void)axon_server_remove_model(s->srv, full);
+    }
+    return rc;
+}
+
+axon_err axon__serving_put_splitter(axon__serving *s, const char *name,
+                                    const axon_api_spec *sp, char *err,
+                                    size_t errlen)
+{
+    axon_server_backend b[AXON_SPEC_MAX_BACKENDS];
+    int n = sp->n_backends;
+    for (int i = 0; i < n; i++) {
+        b[i].model = sp->backends[i].name;
+        b[i].weight = sp->backends[i].weight;
+        b[i].shadow = sp->backends[i].shadow;
+    }
+    axon_err rc = axon_server_set_splitter(s->srv, name, b, n);
+    if (rc)
+        return axon__errf(err, errlen, rc, "the server refused the "
+                                           "splitter: %s",
+                          axon_server_errmsg(s->srv));
+    return AXON_ERR_OK;
+}
+
+axon_err axon__serving_put_model_dir(axon__serving *s, const char *name,
+                                     const char *dir, int cache_size,
+                                     const axon__serving_cfg *cfg, char *err,
+                                     size_t errlen)
+{
+    axon_model_config mc;
+    to_server_cfg(cfg, &mc);
+    axon_err rc = axon_server_set_model_dir(s->srv, name, dir, cache_size,
+                                            &mc);
+    if (rc)
+        return axon__errf(err, errlen, rc, "the server refused the model "
+                                           "folder: %s",
+                          axon_server_errmsg(s->srv));
+    return AXON_ERR_OK;
+}
+
+axon_err axon__serving_get_route_stats(axon__serving *s, const char *name,
+                                       int *loaded, uint64_t *cold_loads,
+                                       uint64_t *evictions)
+{
+    axon_server_route_stats st;
+    axon_err rc = axon_server_route_stats_get(s->srv, name, &st);
+    *loaded = st.loaded;
+    *cold_loads = st.cold_loads;
+    *evictions = st.evictions;
     return rc;
 }
 
 axon_err axon__serving_set_workers(axon__serving *s, const char *name,
                                    int workers)
 {
-    if (!s->srv)
-        return AXON_ERR_OK;
     pthread_mutex_lock(&s->mu);
     served *e = find(s, name);
-    if (!e || !e->path) {
+    if (!e) {
         pthread_mutex_unlock(&s->mu);
         return AXON_ERR_NOT_FOUND;
     }
     axon_model_config mc = e->cfg;
-    char *path = axon__strdup(e->path);
+    int nv = e->n_versions;
+    int vs[AXON__SERVING_MAX_EXTRA];
+    memcpy(vs, e->versions, sizeof(vs));
     pthread_mutex_unlock(&s->mu);
-    if (!path)
-        return AXON_ERR_NOMEM;
     /* per-replica limits scale with the worker count */
     int old = mc.workers > 0 ? mc.workers : 1;
     mc.max_queue_length = mc.max_queue_length / old * workers;
     mc.max_concurrency = mc.max_concurrency / old * workers;
     mc.workers = workers;
-    axon_err rc = axon_server_swap_model(s->srv, name, path, &mc);
+    /* no reload: the loaded model gets more or fewer workers */
+    axon_err rc = axon_server_set_workers(s->srv, name, workers,
+                                          mc.max_concurrency,
+                                          mc.max_queue_length);
+    for (int i = 0; rc == AXON_ERR_OK && i < nv; i++) {
+        char full[160];
+        snprintf(full, sizeof(full), "%s/%d", name, vs[i]);
+        rc = axon_server_set_workers(s->srv, full, workers,
+                                     mc.max_concurrency, mc.max_queue_length);
+    }
     if (rc == AXON_ERR_OK) {
         pthread_mutex_lock(&s->mu);
         e = find(s, name);
@@ -191,14 +253,11 @@ axon_err axon__serving_set_workers(axon__serving *s, const char *name,
             e->cfg = mc;
         pthread_mutex_unlock(&s->mu);
     }
-    axon__free(path);
     return rc;
 }
 
 axon_err axon__serving_remove(axon__serving *s, const char *name)
 {
-    if (!s->srv)
-        return AXON_ERR_OK;
     pthread_mutex_lock(&s->mu);
     served **pp = &s->list;
     while (*pp && strcmp((*pp)->name, name) != 0)
@@ -208,9 +267,15 @@ axon_err axon__serving_remove(axon__serving *s, const char *name)
         *pp = e->next;
     pthread_mutex_unlock(&s->mu);
     if (e) {
-        axon__free(e->path);
+        for (int i = 0; i < e->n_versions; i++) {
+            char full[160];
+            snprintf(full, sizeof(full), "%s/%d", name, e->versions[i]);
+            (void)axon_server_remove_model(s->srv, full);
+        }
         axon__free(e);
     }
+    if (axon_server_remove_route(s->srv, name) == AXON_ERR_OK)
+        return AXON_ERR_OK;
     return axon_server_remove_model(s->srv, name);
 }
 
@@ -245,65 +310,9 @@ void axon__serving_destroy(axon__serving *s)
     }
     while (s->list) {
         served *n = s->list->next;
-        axon__free(s->list->path);
         axon__free(s->list);
         s->list = n;
     }
     pthread_mutex_destroy(&s->mu);
     axon__free(s);
 }
-
-#else
-
-struct axon__serving {
-    int port;
-};
-
-int axon__serving_available(void)
-{
-    return 0;
-}
-
-axon_err axon__serving_create(const char *host, int port,
-                              axon__serving **out, char *err, size_t errlen)
-{
-    axon__serving *s = axon__calloc(1, sizeof(*s));
-    if (!s)
-        return AXON_ERR_NOMEM;
-    s->port = port;
-    *out = s;
-    return AXON_ERR_OK;
-}
-
-axon_err axon__serving_put(axon__serving *s, const char *name,
-                           const char *path, int version,
-                           const axon__serving_cfg *cfg, char *err,
-                           size_t errlen)
-{
-    return AXON_ERR_OK;
-}
-
-axon_err axon__serving_set_workers(axon__serving *s, const char *name,
-                                   int workers)
-{
-    return AXON_ERR_OK;
-}
-
-axon_err axon__serving_remove(axon__serving *s, const char *name)
-{
-    return AXON_ERR_OK;
-}
-
-axon_err axon__serving_get_stats(axon__serving *s, const char *name,
-                             axon__serving_counters *out)
-{
-    memset(out, 0, sizeof(*out));
-    return AXON_ERR_OK;
-}
-
-void axon__serving_destroy(axon__serving *s)
-{
-    axon__free(s);
-}
-
-#endif

@@ -1,10 +1,9 @@
 /*
  * The daemon's view of the HTTP server: the few things the control plane
- * needs (put a model version behind an API name with its settings, change
- * its worker count, remove it with a drain, read its counters). serving.c
- * implements it on include/axon/server.h when the server library is part of
- * the build, and as "nothing is served over HTTP" otherwise, so that the
- * control plane builds and its admin workflow is testable on its own.
+ * needs (put a model version behind an API name with its settings, older
+ * versions beside it, a traffic splitter, a model folder; change its worker
+ * count; remove it with a drain; read its counters). serving.c implements
+ * it on include/axon/server.h.
  * Thread-safe: the daemon calls it from its admin and ticker threads.
  */
 #ifndef AXON_SERVING_INT_H
@@ -13,7 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "axon/control.h"
 #include "axon/error.h"
+
+/* Versions served beside the newest (version_policy all / specific). */
+#define AXON__SERVING_MAX_EXTRA 16
 
 typedef struct axon__serving axon__serving;
 
@@ -34,7 +37,7 @@ typedef struct axon__serving_stats {
     int workers_ready;
 } axon__serving_counters;
 
-/* 1 when an HTTP server is compiled in. */
+/* 1 (the HTTP server is always compiled in; kept for callers). */
 int axon__serving_available(void);
 
 /* Starts serving HTTP on host:port (host, err borrowed). */
@@ -50,11 +53,39 @@ axon_err axon__serving_put(axon__serving *s, const char *name,
                            const axon__serving_cfg *cfg, char *err,
                            size_t errlen);
 
-/* Changes the worker count of name. */
+/* Serves the older versions of name (versions[i] from paths[i], both
+ * borrowed, n <= AXON__SERVING_MAX_EXTRA) at /v2/models/NAME/versions/V
+ * beside the newest one (axon__serving_put), and stops serving the extra
+ * versions of an earlier call that are not listed. */
+axon_err axon__serving_put_versions(axon__serving *s, const char *name,
+                                    const int *versions, char **paths,
+                                    int n, const axon__serving_cfg *cfg,
+                                    char *err, size_t errlen);
+
+/* Routes requests to TrafficSplitter sp (borrowed) by its weights, with a
+ * copy to its shadow backends. */
+axon_err axon__serving_put_splitter(axon__serving *s, const char *name,
+                                    const axon_api_spec *sp, char *err,
+                                    size_t errlen);
+
+/* Serves every model of folder dir behind name, at most cache_size loaded
+ * (LRU). */
+axon_err axon__serving_put_model_dir(axon__serving *s, const char *name,
+                                     const char *dir, int cache_size,
+                                     const axon__serving_cfg *cfg, char *err,
+                                     size_t errlen);
+
+/* Counters of a model-folder API. NOT_FOUND when name is no route. */
+axon_err axon__serving_get_route_stats(axon__serving *s, const char *name,
+                                       int *loaded, uint64_t *cold_loads,
+                                       uint64_t *evictions);
+
+/* Changes the worker count of name without reloading its model. */
 axon_err axon__serving_set_workers(axon__serving *s, const char *name,
                                    int workers);
 
-/* Drains and removes name. NOT_FOUND when it was not served. */
+/* Drains and removes name (model, its extra versions, or route).
+ * NOT_FOUND when it was not served. */
 axon_err axon__serving_remove(axon__serving *s, const char *name);
 
 /* Counters of name; zeros when nothing is known. */

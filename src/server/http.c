@@ -150,16 +150,26 @@ static void write_value_infos(axon_json_buf *b, const axon_model *m,
     axon_json_buf_putc(b, ']');
 }
 
-/* Takes the instance named by the route's {model}/{version}; 404 if none. */
-static axon__instance *route_model(axon__job *job)
+static int route_is_sub(int route);
+
+/* Takes the instance named by the route's {model}/{version} (or
+ * {api}/{model} on a sub-model route), through the routing rules of
+ * route.c; 404 if none. with_shadows: keep a splitter's shadow instances in
+ * job->shadow for fire_shadows. */
+static axon__instance *route_model_ex(axon__job *job, int with_shadows)
 {
     char err[400];
-    axon__instance *inst = axon__server_find(job->srv, job->params[0],
-                                             job->params[1], err,
-                                             sizeof(err));
+    axon__instance *inst = axon__route_find(
+        job->srv, job->params[0], job->params[1], route_is_sub(job->route),
+        with_shadows ? job->shadow : NULL, &job->n_shadow, err, sizeof(err));
     if (!inst)
         set_error(job, 404, "%s", err);
     return inst;
+}
+
+static axon__instance *route_model(axon__job *job)
+{
+    return route_model_ex(job, 0);
 }
 
 /* ---- request parsing -------------------------------------------------- */
@@ -750,6 +760,12 @@ static void suspend_cb(axon__job *job)
 void axon__http_resume(axon__job *job)
 {
     axon_server *srv = job->srv;
+    if (!job->conn) {
+        /* a shadow copy (fire_shadows): nobody waits for the answer */
+        axon__stats_record(&job->inst->st, job->status,
+                           axon__now_ns() - job->t_start);
+        return;
+    }
     pthread_mutex_lock(&srv->susp_mu);
     if (job->sprev)
         job->sprev->snext = job->snext;
@@ -762,23 +778,72 @@ void axon__http_resume(axon__job *job)
     MHD_resume_connection(job->conn);
 }
 
+static void no_suspend(axon__job *job)
+{
+    (void)job;
+}
+
+/* Queues a copy of job's request for every shadow instance it holds (a
+ * splitter's shadows), after the caller's own request is queued or
+ * answered. A copy has no connection: it is answered to nobody, and its
+ * outcome only goes into the shadow model's statistics (axon__http_resume).
+ * Releases job's shadow references. */
+static void fire_shadows(axon__job *job)
+{
+    int n = job->n_shadow;
+    job->n_shadow = 0;
+    for (int i = 0; i < n; i++) {
+        axon__instance *inst = job->shadow[i];
+        job->shadow[i] = NULL;
+        axon__job *c = axon__calloc(1, sizeof(*c));
+        char *body = c ? axon__malloc(job->body_len + 1) : NULL;
+        if (!c || !body) {
+            axon__free(c);
+            axon__free(body);
+            axon__instance_unref(inst);
+            continue;
+        }
+        memcpy(body, job->body, job->body_len + 1);
+        atomic_store(&c->refs, 1);
+        c->srv = job->srv;
+        c->inst = inst; /* the reference moves to the copy */
+        c->route = job->route;
+        c->fmt = job->fmt;
+        c->body = body;
+        c->body_len = job->body_len;
+        c->body_cap = job->body_len + 1;
+        c->t_start = axon__now_ns();
+        c->deadline = c->t_start + inst->cfg.timeout_ms * 1000000;
+        snprintf(c->req_id, sizeof(c->req_id), "%s", job->req_id);
+        int ok = c->fmt == AXON__FMT_V2 ? parse_v2(c) : parse_plain(c);
+        if (!ok || axon__sched_submit(c, no_suspend) == 503)
+            axon__stats_record(&inst->st, c->status ? c->status : 500,
+                               axon__now_ns() - c->t_start);
+        axon__job_unref(c);
+    }
+}
+
 static int submit(axon__job *job)
 {
     job->ctype = CT_JSON;
     job->deadline = job->t_start + job->inst->cfg.timeout_ms * 1000000;
     int rc = job->fmt == AXON__FMT_V2 ? parse_v2(job) : parse_plain(job);
-    if (!rc)
-        return 0;
-    if (axon__sched_submit(job, suspend_cb) == 503) {
-        job->ctype = CT_JSON;
+    if (!rc) {
+        fire_shadows(job);
         return 0;
     }
+    if (axon__sched_submit(job, suspend_cb) == 503) {
+        job->ctype = CT_JSON;
+        fire_shadows(job);
+        return 0;
+    }
+    fire_shadows(job);
     return 1;
 }
 
 static int h_v2_infer(axon__job *job)
 {
-    job->inst = route_model(job);
+    job->inst = route_model_ex(job, 1);
     if (!job->inst)
         return 0;
     job->fmt = AXON__FMT_V2;
@@ -787,7 +852,7 @@ static int h_v2_infer(axon__job *job)
 
 static int h_plain_infer(axon__job *job)
 {
-    job->inst = route_model(job);
+    job->inst = route_model_ex(job, 1);
     if (!job->inst)
         return 0;
     job->fmt = AXON__FMT_PLAIN;
@@ -893,26 +958,37 @@ typedef struct route {
     const char *pattern; /* '*' matches one path segment */
     handler_fn fn;
     int has_body;
+    int sub;   /* 1: the segments are {api}/{model} (route.c) */
 } route;
 
 /* Order matters only where a literal and a '*' could both match: literal
  * routes come first. The bare /{model} routes are last. */
 static const route routes[] = {
-    {"GET", "/v2", h_server_meta, 0},
-    {"GET", "/v2/health/live", h_live, 0},
-    {"GET", "/v2/health/ready", h_ready, 0},
-    {"GET", "/metrics", h_metrics, 0},
-    {"GET", "/v2/models/*", h_model_meta, 0},
-    {"GET", "/v2/models/*/ready", h_model_ready, 0},
-    {"GET", "/v2/models/*/stats", h_stats, 0},
-    {"GET", "/v2/models/*/versions/*", h_model_meta, 0},
-    {"GET", "/v2/models/*/versions/*/ready", h_model_ready, 0},
-    {"GET", "/v2/models/*/versions/*/stats", h_stats, 0},
-    {"POST", "/v2/models/*/infer", h_v2_infer, 1},
-    {"POST", "/v2/models/*/versions/*/infer", h_v2_infer, 1},
-    {"GET", "/*", h_model_meta, 0},
-    {"POST", "/*", h_plain_infer, 1},
+    {"GET", "/v2", h_server_meta, 0, 0},
+    {"GET", "/v2/health/live", h_live, 0, 0},
+    {"GET", "/v2/health/ready", h_ready, 0, 0},
+    {"GET", "/metrics", h_metrics, 0, 0},
+    {"GET", "/v2/models/*", h_model_meta, 0, 0},
+    {"GET", "/v2/models/*/ready", h_model_ready, 0, 0},
+    {"GET", "/v2/models/*/stats", h_stats, 0, 0},
+    {"GET", "/v2/models/*/versions/*", h_model_meta, 0, 0},
+    {"GET", "/v2/models/*/versions/*/ready", h_model_ready, 0, 0},
+    {"GET", "/v2/models/*/versions/*/stats", h_stats, 0, 0},
+    {"POST", "/v2/models/*/infer", h_v2_infer, 1, 0},
+    {"POST", "/v2/models/*/versions/*/infer", h_v2_infer, 1, 0},
+    {"GET", "/v2/models/*/models/*", h_model_meta, 0, 1},
+    {"GET", "/v2/models/*/models/*/ready", h_model_ready, 0, 1},
+    {"GET", "/v2/models/*/models/*/stats", h_stats, 0, 1},
+    {"POST", "/v2/models/*/models/*/infer", h_v2_infer, 1, 1},
+    {"GET", "/*", h_model_meta, 0, 0},
+    {"POST", "/*", h_plain_infer, 1, 0},
+    {"POST", "/*/*", h_plain_infer, 1, 1},
 };
+
+static int route_is_sub(int r)
+{
+    return routes[r].sub;
+}
 
 /* Matches url against pattern, capturing '*' segments into params.
  * Returns 1 on a match. */

@@ -243,6 +243,7 @@ static void unlink_job(axon__instance *inst, axon__job *prev, axon__job *j)
 
 typedef struct worker_ctx {
     axon__instance *inst;
+    axon_session *sess; /* the worker's own; arrays may grow (resize) */
     int idx;
 } worker_ctx;
 
@@ -390,7 +391,8 @@ static void *worker_main(void *arg)
 {
     worker_ctx *wc = arg;
     axon__instance *inst = wc->inst;
-    axon_session *s = inst->sessions[wc->idx];
+    axon_session *s = wc->sess;
+    int idx = wc->idx;
     axon__free(wc);
     worker_bufs wb;
     memset(&wb, 0, sizeof(wb));
@@ -400,8 +402,10 @@ static void *worker_main(void *arg)
         maxb = 256;
     pthread_mutex_lock(&inst->mu);
     for (;;) {
-        while (!inst->qhead && !inst->stopping)
+        while (!inst->qhead && !inst->stopping && idx < inst->active)
             pthread_cond_wait(&inst->cv, &inst->mu);
+        if (idx >= inst->active && !inst->stopping)
+            break; /* resized away (axon_server_set_workers) */
         if (!inst->qhead && inst->stopping)
             break;
         axon__job *j = inst->qhead;
@@ -690,6 +694,8 @@ static axon_err instance_load(axon_server *srv, const char *name,
     int64_t t0 = axon__now_ns();
     if ((e = resolve_path(path, file, sizeof(file), &version, err, errlen)))
         return e;
+    if (cfg->version > 0)
+        version = cfg->version;
     inst = axon__calloc(1, sizeof(*inst));
     if (!inst)
         return axon__errf(err, errlen, AXON_ERR_NOMEM, "out of memory");
@@ -728,6 +734,7 @@ static axon_err instance_load(axon_server *srv, const char *name,
             inst->batchable = 0;
     }
     inst->nworkers = inst->cfg.workers;
+    inst->active = inst->nworkers;
     inst->sessions = axon__calloc((size_t)inst->nworkers, sizeof(void *));
     inst->threads = axon__calloc((size_t)inst->nworkers, sizeof(pthread_t));
     if (!inst->sessions || !inst->threads) {
@@ -747,6 +754,7 @@ static axon_err instance_load(axon_server *srv, const char *name,
         worker_ctx *wc = axon__malloc(sizeof(*wc));
         if (wc) {
             wc->inst = inst;
+            wc->sess = inst->sessions[w];
             wc->idx = w;
         }
         if (!wc || pthread_create(&inst->threads[w], NULL, worker_main, wc)) {
@@ -859,15 +867,21 @@ static void log_event(const char *event, const char *name, int64_t version,
     axon_json_buf_free(&b);
 }
 
+/* Letters, digits, '-', '_', '.', and at most one inner '/' (route.c's
+ * "API/MODEL" and "MODEL/VERSION" entries). */
 static int valid_name(const char *name)
 {
-    if (!name || !*name || strlen(name) > 100)
+    if (!name || !*name || strlen(name) > 200)
         return 0;
-    for (const char *p = name; *p; p++)
+    int slashes = 0;
+    for (const char *p = name; *p; p++) {
+        if (*p == '/' && p != name && p[1] && ++slashes == 1)
+            continue;
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
               (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
               *p == '.'))
             return 0;
+    }
     return strcmp(name, "v2") != 0 && strcmp(name, "metrics") != 0;
 }
 
@@ -1033,6 +1047,113 @@ axon_err axon_server_reload(axon_server *srv)
     return first;
 }
 
+axon_err axon_server_set_workers(axon_server *srv, const char *name,
+                                 int workers, int max_concurrency,
+                                 int max_queue_length)
+{
+    if (workers < 1 || workers > 64)
+        return axon__errf(srv->errmsg, sizeof(srv->errmsg),
+                          AXON_ERR_INVALID_ARG, "workers must be 1..64");
+    pthread_mutex_lock(&srv->ctl_mu);
+    axon_err e = AXON_ERR_OK;
+    axon__instance *inst = NULL;
+    pthread_rwlock_rdlock(&srv->reg_mu);
+    axon__entry *ent = find_entry(srv, name);
+    if (ent && ent->cur) {
+        inst = ent->cur;
+        atomic_fetch_add(&inst->refs, 1);
+    }
+    pthread_rwlock_unlock(&srv->reg_mu);
+    if (!inst) {
+        e = axon__errf(srv->errmsg, sizeof(srv->errmsg), AXON_ERR_NOT_FOUND,
+                       "model '%s' not found", name);
+        goto out;
+    }
+    int old = inst->nworkers;
+    if (workers > old) {
+        /* grow the arrays first (workers hold their own session pointer,
+         * nobody else reads these while ctl_mu is held) */
+        axon_session **ns = axon__realloc(inst->sessions,
+                                          (size_t)workers * sizeof(*ns));
+        if (ns)
+            inst->sessions = ns;
+        pthread_t *nt = ns ? axon__realloc(inst->threads,
+                                           (size_t)workers * sizeof(*nt))
+                           : NULL;
+        if (nt)
+            inst->threads = nt;
+        if (!ns || !nt) {
+            e = axon__errf(srv->errmsg, sizeof(srv->errmsg), AXON_ERR_NOMEM,
+                           "out of memory");
+            goto out;
+        }
+        int w;
+        for (w = old; w < workers; w++) {
+            axon_session *s = NULL;
+            worker_ctx *wc = NULL;
+            if (axon_session_create(inst->model, &s) ||
+                !(wc = axon__malloc(sizeof(*wc)))) {
+                axon_session_free(s);
+                break;
+            }
+            axon_session_set_threads(s, inst->cfg.threads);
+            wc->inst = inst;
+            wc->sess = s;
+            wc->idx = w;
+            pthread_mutex_lock(&inst->mu);
+            inst->active = w + 1;
+            pthread_mutex_unlock(&inst->mu);
+            if (pthread_create(&inst->threads[w], NULL, worker_main, wc)) {
+                axon__free(wc);
+                axon_session_free(s);
+                pthread_mutex_lock(&inst->mu);
+                inst->active = w;
+                pthread_mutex_unlock(&inst->mu);
+                break;
+            }
+            inst->sessions[w] = s;
+            inst->nworkers = w + 1;
+        }
+        if (w < workers)
+            e = axon__errf(srv->errmsg, sizeof(srv->errmsg), AXON_ERR_NOMEM,
+                           "could start only %d of %d workers", w, workers);
+    } else if (workers < old) {
+        pthread_mutex_lock(&inst->mu);
+        inst->active = workers;
+        pthread_cond_broadcast(&inst->cv);
+        pthread_mutex_unlock(&inst->mu);
+        for (int w = workers; w < old; w++) {
+            pthread_join(inst->threads[w], NULL);
+            axon_session_free(inst->sessions[w]);
+            inst->sessions[w] = NULL;
+        }
+        inst->nworkers = workers;
+    }
+    pthread_mutex_lock(&inst->mu);
+    inst->cfg.workers = inst->nworkers;
+    if (max_concurrency > 0)
+        inst->cfg.max_concurrency = max_concurrency;
+    if (max_queue_length > 0)
+        inst->cfg.max_queue_length = max_queue_length;
+    axon_model_config nc = inst->cfg;
+    pthread_mutex_unlock(&inst->mu);
+    pthread_rwlock_wrlock(&srv->reg_mu);
+    ent = find_entry(srv, name);
+    if (ent && ent->cur == inst) {
+        ent->cfg.workers = nc.workers;
+        ent->cfg.max_concurrency = nc.max_concurrency;
+        ent->cfg.max_queue_length = nc.max_queue_length;
+    }
+    pthread_rwlock_unlock(&srv->reg_mu);
+    if (!e)
+        log_event("model_resized", name, inst->version, NULL, -1);
+out:
+    if (inst)
+        axon__instance_unref(inst);
+    pthread_mutex_unlock(&srv->ctl_mu);
+    return e;
+}
+
 axon__instance *axon__server_find(axon_server *srv, const char *name,
                                   const char *version, char *err,
                                   size_t errlen)
@@ -1102,6 +1223,7 @@ void axon_server_destroy(axon_server *srv)
         axon__free(srv->models[i].path);
     }
     axon__free(srv->models);
+    axon__routes_free(srv);
     pthread_mutex_destroy(&srv->ctl_mu);
     pthread_rwlock_destroy(&srv->reg_mu);
     pthread_mutex_destroy(&srv->susp_mu);

@@ -72,6 +72,7 @@ typedef struct axon__instance {
     int admitted;           /* queued + running + answered-not-released */
     int stopping;
     int nworkers;
+    int active;             /* workers with idx >= active exit (resize) */
     pthread_t *threads;
     axon_session **sessions;
     _Atomic int refs;
@@ -125,7 +126,14 @@ struct axon__job {
     const char *ctype;    /* static Content-Type of the response */
     int sent;             /* response queued to MHD */
     axon__job *sprev, *snext; /* server list of suspended jobs */
+
+    /* routing (route.c): shadow models to copy the request to (referenced
+     * until the copies are queued); 0 for a job that is itself a copy,
+     * which has conn == NULL and is answered to nobody */
+    axon__instance *shadow[4];
+    int n_shadow;
 };
+#define AXON__MAX_SHADOWS 4
 
 struct axon_server {
     axon_server_opts opts;
@@ -148,6 +156,7 @@ struct axon_server {
     pthread_mutex_t susp_mu;  /* suspended-job list (drain) */
     axon__job *susp_head;
     _Atomic int unsent;       /* suspended jobs whose answer is not queued */
+    _Atomic(struct axon__routes *) routes; /* route.c; NULL until used */
 };
 
 typedef struct axon__entry {
@@ -193,6 +202,21 @@ int axon__code_index(int status);
 void axon__metrics_render(axon_server *srv, axon_json_buf *b);
 /* v2 statistics extension body for one model. */
 void axon__stats_render_v2(axon__instance *inst, axon_json_buf *b);
+
+/* ---- route.c ---- */
+
+/* Resolves the request names of a route: (a, b) are the {model} and
+ * {version} segments, or with sub = 1 an API and a model below it. A
+ * splitter picks a backend and, when shadows != NULL, adds referenced
+ * shadow instances to shadows[*n_shadows] (at most AXON__MAX_SHADOWS; the
+ * caller releases them). Returns a referenced instance, or NULL with a
+ * message in err (404). May cold-load a model (blocks that thread). */
+axon__instance *axon__route_find(axon_server *srv, const char *a,
+                                 const char *b, int sub,
+                                 axon__instance **shadows, int *n_shadows,
+                                 char *err, size_t errlen);
+/* Frees the route table (axon_server_destroy). */
+void axon__routes_free(axon_server *srv);
 
 /* ---- http.c ---- */
 /* Builds the response body of job (worker thread) from outputs into body
