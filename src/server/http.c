@@ -783,11 +783,23 @@ static void no_suspend(axon__job *job)
     (void)job;
 }
 
-/* Queues a copy of job's request for every shadow instance it holds (a
- * splitter's shadows), after the caller's own request is queued or
- * answered. A copy has no connection: it is answered to nobody, and its
- * outcome only goes into the shadow model's statistics (axon__http_resume).
- * Releases job's shadow references. */
+void axon__http_submit_copy(axon__job *c)
+{
+    axon__instance *inst = c->inst;
+    int ok = c->fmt == AXON__FMT_V2 ? parse_v2(c) : parse_plain(c);
+    if (!ok || axon__sched_submit(c, no_suspend) == 503)
+        axon__stats_record(&inst->st, c->status ? c->status : 500,
+                           axon__now_ns() - c->t_start);
+    axon__job_unref(c);
+}
+
+/* Hands a copy of job's request for every shadow instance it holds (a
+ * splitter's shadows) to route.c's shadow thread, which parses and queues
+ * it (axon__http_submit_copy): the network thread only copies the body, so
+ * the caller's answer never waits for a shadow. A copy has no connection:
+ * it is answered to nobody, and its outcome only goes into the shadow
+ * model's statistics (axon__http_resume). Releases job's shadow
+ * references. */
 static void fire_shadows(axon__job *job)
 {
     int n = job->n_shadow;
@@ -815,11 +827,7 @@ static void fire_shadows(axon__job *job)
         c->t_start = axon__now_ns();
         c->deadline = c->t_start + inst->cfg.timeout_ms * 1000000;
         snprintf(c->req_id, sizeof(c->req_id), "%s", job->req_id);
-        int ok = c->fmt == AXON__FMT_V2 ? parse_v2(c) : parse_plain(c);
-        if (!ok || axon__sched_submit(c, no_suspend) == 503)
-            axon__stats_record(&inst->st, c->status ? c->status : 500,
-                               axon__now_ns() - c->t_start);
-        axon__job_unref(c);
+        axon__shadow_enqueue(job->srv, c);
     }
 }
 

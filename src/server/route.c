@@ -13,6 +13,9 @@
  *    "NAME/VERSION"; a request for /versions/N that the newest does not
  *    match falls back to that entry.
  *
+ * Shadow copies are parsed and queued by one shadow thread per server, fed
+ * by http.c's fire_shadows, so a caller's answer never waits for them.
+ *
  * Locking: the rule table has its own rwlock (requests read it, control
  * calls write it); a rule is reference-counted so a request may keep using
  * one that is being replaced. A folder rule serializes its cold loads and
@@ -64,10 +67,20 @@ typedef struct rt_rule {
     _Atomic uint64_t cold_loads, evictions;
 } rt_rule;
 
+#define SHADOW_QUEUE_MAX 1024
+
 struct axon__routes {
     pthread_rwlock_t mu;
     rt_rule **v;
     int n, cap;
+    /* shadow copies waiting for the shadow thread (parse + queue) */
+    pthread_mutex_t q_mu;
+    pthread_cond_t q_cv;
+    axon__job *q_head, *q_tail;
+    int q_n;
+    int q_stop;
+    int q_running;
+    pthread_t q_thread;
 };
 
 static pthread_mutex_t create_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -93,6 +106,8 @@ static struct axon__routes *routes_of(axon_server *srv, int create)
         t = axon__calloc(1, sizeof(*t));
         if (t) {
             pthread_rwlock_init(&t->mu, NULL);
+            pthread_mutex_init(&t->q_mu, NULL);
+            pthread_cond_init(&t->q_cv, NULL);
             atomic_store(&srv->routes, t);
         }
     }
@@ -302,11 +317,75 @@ axon_err axon_server_route_stats_get(axon_server *srv, const char *name,
     return AXON_ERR_OK;
 }
 
+static void *shadow_main(void *arg)
+{
+    struct axon__routes *t = arg;
+    pthread_mutex_lock(&t->q_mu);
+    for (;;) {
+        while (!t->q_head && !t->q_stop)
+            pthread_cond_wait(&t->q_cv, &t->q_mu);
+        if (t->q_stop)
+            break;
+        axon__job *c = t->q_head;
+        t->q_head = c->next;
+        if (!t->q_head)
+            t->q_tail = NULL;
+        t->q_n--;
+        c->next = NULL;
+        pthread_mutex_unlock(&t->q_mu);
+        axon__http_submit_copy(c);
+        pthread_mutex_lock(&t->q_mu);
+    }
+    pthread_mutex_unlock(&t->q_mu);
+    return NULL;
+}
+
+void axon__shadow_enqueue(axon_server *srv, axon__job *c)
+{
+    struct axon__routes *t = routes_of(srv, 1);
+    int queued = 0;
+    if (t) {
+        pthread_mutex_lock(&t->q_mu);
+        if (!t->q_running && !t->q_stop &&
+            pthread_create(&t->q_thread, NULL, shadow_main, t) == 0)
+            t->q_running = 1;
+        if (t->q_running && !t->q_stop && t->q_n < SHADOW_QUEUE_MAX) {
+            c->next = NULL;
+            if (t->q_tail)
+                t->q_tail->next = c;
+            else
+                t->q_head = c;
+            t->q_tail = c;
+            t->q_n++;
+            queued = 1;
+            pthread_cond_signal(&t->q_cv);
+        }
+        pthread_mutex_unlock(&t->q_mu);
+    }
+    if (!queued) {
+        axon__stats_record(&c->inst->st, 503, 0);
+        axon__job_unref(c);
+    }
+}
+
 void axon__routes_free(axon_server *srv)
 {
     struct axon__routes *t = atomic_load(&srv->routes);
     if (!t)
         return;
+    pthread_mutex_lock(&t->q_mu);
+    t->q_stop = 1;
+    pthread_cond_broadcast(&t->q_cv);
+    pthread_mutex_unlock(&t->q_mu);
+    if (t->q_running)
+        pthread_join(t->q_thread, NULL);
+    while (t->q_head) {
+        axon__job *c = t->q_head;
+        t->q_head = c->next;
+        axon__job_unref(c);
+    }
+    pthread_mutex_destroy(&t->q_mu);
+    pthread_cond_destroy(&t->q_cv);
     for (int i = 0; i < t->n; i++)
         rule_unref(t->v[i]);
     axon__free(t->v);

@@ -1216,6 +1216,7 @@ void axon_server_destroy(axon_server *srv)
     if (!srv)
         return;
     axon_server_stop(srv, srv->opts.drain_timeout_ms);
+    axon__routes_free(srv);
     for (size_t i = 0; i < srv->n_models; i++) {
         if (srv->models[i].cur)
             instance_retire(srv->models[i].cur);
@@ -1223,7 +1224,6 @@ void axon_server_destroy(axon_server *srv)
         axon__free(srv->models[i].path);
     }
     axon__free(srv->models);
-    axon__routes_free(srv);
     pthread_mutex_destroy(&srv->ctl_mu);
     pthread_rwlock_destroy(&srv->reg_mu);
     pthread_mutex_destroy(&srv->susp_mu);

@@ -215,8 +215,13 @@ axon__instance *axon__route_find(axon_server *srv, const char *a,
                                  const char *b, int sub,
                                  axon__instance **shadows, int *n_shadows,
                                  char *err, size_t errlen);
-/* Frees the route table (axon_server_destroy). */
+/* Frees the route table and stops the shadow thread, dropping the copies
+ * it has not queued yet (axon_server_destroy, before models retire). */
 void axon__routes_free(axon_server *srv);
+/* Takes a shadow copy (conn == NULL, inst referenced, body set) for the
+ * shadow thread, which calls axon__http_submit_copy. Over 1024 waiting
+ * copies the copy is dropped and counted as a 503 of its model. */
+void axon__shadow_enqueue(axon_server *srv, axon__job *copy);
 
 /* ---- http.c ---- */
 /* Builds the response body of job (worker thread) from outputs into body
@@ -228,6 +233,10 @@ int axon__respond_outputs(const axon__job *job, const axon_tensor *outs,
                           size_t *hdr_len);
 axon_err axon__http_start(axon_server *srv);
 void axon__http_stop(axon_server *srv, int64_t drain_ms);
+/* Parses a shadow copy and queues it to its instance, or records its
+ * error in the instance's stats; releases the caller's job reference
+ * (shadow thread). */
+void axon__http_submit_copy(axon__job *copy);
 /* Resumes a suspended connection (job->conn). */
 void axon__http_resume(axon__job *job);
 
