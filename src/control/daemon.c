@@ -919,7 +919,20 @@ static int cmd_get(sbuf *out, const char *name, int json)
                       "%s\nendpoint:    %s\n", r->name,
                       r->a ? axon__api_kind_name(r->a->kind) : "?",
                       status_names[r->status], ep);
-            if (r->a && r->a->kind == AXON_API_REALTIME) {
+            if (r->a && r->a->kind == AXON_API_REALTIME &&
+                r->a->models_dir) {
+                int loaded = 0;
+                uint64_t cold = 0, evicted = 0;
+                (void)axon__serving_get_route_stats(D.srv, r->name, &loaded,
+                                                    &cold, &evicted);
+                sb_printf(out, "models:      %s (%d of at most %d loaded; "
+                          "%llu cold loads, %llu evictions)\n"
+                          "model URLs:  /v2/models/%s/models/{model}/infer "
+                          "(v2), /%s/{model} (plain)\n",
+                          r->a->models_dir, loaded, r->a->models_cache_size,
+                          (unsigned long long)cold,
+                          (unsigned long long)evicted, r->name, r->name);
+            } else if (r->a && r->a->kind == AXON_API_REALTIME) {
                 sb_printf(out, "replicas:    %d requested (in flight avg "
                           "%.2f)\nmodel:       %s\nversion:     %d%s\n"
                           "signature:   %s\n",

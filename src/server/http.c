@@ -155,7 +155,7 @@ static int route_is_sub(int route);
 /* Takes the instance named by the route's {model}/{version} (or
  * {api}/{model} on a sub-model route), through the routing rules of
  * route.c; 404 if none. with_shadows: keep a splitter's shadow instances in
- * job->shadow for fire_shadows. */
+ * job->shadow for copy_for_shadows. */
 static axon__instance *route_model_ex(axon__job *job, int with_shadows)
 {
     char err[400];
@@ -421,8 +421,12 @@ static int parse_v2(axon__job *job)
 {
     const axon_model *m = job->inst->model;
     size_t json_len = job->body_len;
-    const char *ihcl = MHD_lookup_connection_value(
-        job->conn, MHD_HEADER_KIND, "Inference-Header-Content-Length");
+    /* a shadow copy has no connection: the header was copied */
+    const char *ihcl =
+        job->conn ? MHD_lookup_connection_value(
+                        job->conn, MHD_HEADER_KIND,
+                        "Inference-Header-Content-Length")
+                  : (job->copy_ihcl[0] ? job->copy_ihcl : NULL);
     if (ihcl) {
         char *endp;
         unsigned long long v = strtoull(ihcl, &endp, 10);
@@ -761,7 +765,7 @@ void axon__http_resume(axon__job *job)
 {
     axon_server *srv = job->srv;
     if (!job->conn) {
-        /* a shadow copy (fire_shadows): nobody waits for the answer */
+        /* a shadow copy (copy_for_shadows): nobody waits for the answer */
         axon__stats_record(&job->inst->st, job->status,
                            axon__now_ns() - job->t_start);
         return;
@@ -793,17 +797,20 @@ void axon__http_submit_copy(axon__job *c)
     axon__job_unref(c);
 }
 
-/* Hands a copy of job's request for every shadow instance it holds (a
- * splitter's shadows) to route.c's shadow thread, which parses and queues
- * it (axon__http_submit_copy): the network thread only copies the body, so
- * the caller's answer never waits for a shadow. A copy has no connection:
- * it is answered to nobody, and its outcome only goes into the shadow
- * model's statistics (axon__http_resume). Releases job's shadow
- * references. */
-static void fire_shadows(axon__job *job)
+/* Copies job's request for every shadow instance it holds (a splitter's
+ * shadows) into copies[] (at most AXON__MAX_SHADOWS; returns how many),
+ * before the caller's parse, which rewrites the body in place. A copy has
+ * no connection: it is answered to nobody, and its outcome only goes into
+ * the shadow model's statistics (axon__http_resume). Releases job's shadow
+ * references (moved into the copies). */
+static int copy_for_shadows(axon__job *job, axon__job **copies)
 {
-    int n = job->n_shadow;
+    int n = job->n_shadow, nc = 0;
     job->n_shadow = 0;
+    const char *ihcl =
+        n ? MHD_lookup_connection_value(job->conn, MHD_HEADER_KIND,
+                                        "Inference-Header-Content-Length")
+          : NULL;
     for (int i = 0; i < n; i++) {
         axon__instance *inst = job->shadow[i];
         job->shadow[i] = NULL;
@@ -827,25 +834,40 @@ static void fire_shadows(axon__job *job)
         c->t_start = axon__now_ns();
         c->deadline = c->t_start + inst->cfg.timeout_ms * 1000000;
         snprintf(c->req_id, sizeof(c->req_id), "%s", job->req_id);
-        axon__shadow_enqueue(job->srv, c);
+        if (ihcl)
+            snprintf(c->copy_ihcl, sizeof(c->copy_ihcl), "%s", ihcl);
+        copies[nc++] = c;
     }
+    return nc;
+}
+
+/* Hands the copies to route.c's shadow thread, which parses and queues
+ * them (axon__http_submit_copy): the network thread only copied the body,
+ * so the caller's answer never waits for a shadow. Called once the
+ * caller's request is queued or answered. */
+static void send_copies(axon_server *srv, axon__job **copies, int n)
+{
+    for (int i = 0; i < n; i++)
+        axon__shadow_enqueue(srv, copies[i]);
 }
 
 static int submit(axon__job *job)
 {
+    axon__job *copies[AXON__MAX_SHADOWS];
+    int nc = copy_for_shadows(job, copies);
     job->ctype = CT_JSON;
     job->deadline = job->t_start + job->inst->cfg.timeout_ms * 1000000;
     int rc = job->fmt == AXON__FMT_V2 ? parse_v2(job) : parse_plain(job);
     if (!rc) {
-        fire_shadows(job);
+        send_copies(job->srv, copies, nc);
         return 0;
     }
     if (axon__sched_submit(job, suspend_cb) == 503) {
         job->ctype = CT_JSON;
-        fire_shadows(job);
+        send_copies(job->srv, copies, nc);
         return 0;
     }
-    fire_shadows(job);
+    send_copies(job->srv, copies, nc);
     return 1;
 }
 
@@ -895,7 +917,9 @@ static int h_ready(axon__job *job)
 {
     axon_server *srv = job->srv;
     pthread_rwlock_rdlock(&srv->reg_mu);
-    int ready = srv->n_models > 0 && !atomic_load(&srv->draining);
+    /* a model-folder route loads on demand: it counts as ready */
+    int ready = (srv->n_models > 0 || atomic_load(&srv->routes) != NULL) &&
+                !atomic_load(&srv->draining);
     pthread_rwlock_unlock(&srv->reg_mu);
     if (!ready) {
         set_error(job, 503, "%s",

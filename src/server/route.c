@@ -14,7 +14,7 @@
  *    match falls back to that entry.
  *
  * Shadow copies are parsed and queued by one shadow thread per server, fed
- * by http.c's fire_shadows, so a caller's answer never waits for them.
+ * by http.c's send_copies, so a caller's answer never waits for them.
  *
  * Locking: the rule table has its own rwlock (requests read it, control
  * calls write it); a rule is reference-counted so a request may keep using

@@ -132,6 +132,7 @@ struct axon__job {
      * which has conn == NULL and is answered to nobody */
     axon__instance *shadow[4];
     int n_shadow;
+    char copy_ihcl[24];   /* a copy's Inference-Header-Content-Length */
 };
 #define AXON__MAX_SHADOWS 4
 

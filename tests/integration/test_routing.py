@@ -18,6 +18,7 @@ binary on loopback:
 
 Env: AXON_BIN, AXON_SOURCE_DIR. Uses its own AXON_STATE_DIR and a free port.
 """
+import fcntl
 import http.client
 import json
 import math
@@ -194,6 +195,42 @@ def main():
         check(g["status"] == "live" and not g["error"],
               f"splitter is live in axon get ({g['status']}, {g['error']})")
 
+        # ---- a working shadow gets binary-extension copies intact
+        split2 = os.path.join(tmp, "split2.yaml")
+        with open(split2, "w") as f:
+            f.write("- name: ab2\n  kind: TrafficSplitter\n"
+                    "  apis: [{name: a, weight: 100}, {name: b, shadow: true}]\n")
+        p = axon(env, "deploy", split2)
+        check(p.returncode == 0, "deploy a second splitter")
+        st, text = c.req("GET", "/metrics")
+        b0 = metric(text, "axon_requests_total", {"model": "b", "code": "200"})
+        hdr = json.dumps({"inputs": [{"name": "x", "shape": [1, 2],
+                                      "datatype": "FP32", "parameters":
+                                      {"binary_data_size": 8}}]}).encode()
+        body = hdr + np.array([1.0, 2.0], np.float32).tobytes()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        codes = []
+        for i in range(10):
+            conn.request("POST", "/v2/models/ab2/infer", body, {
+                "Content-Type": "application/octet-stream",
+                "Inference-Header-Content-Length": str(len(hdr))})
+            r = conn.getresponse()
+            out = r.read()
+            codes.append(r.status)
+        conn.close()
+        check(codes == [200] * 10, f"binary requests through ab2 ({codes})")
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            st, text = c.req("GET", "/metrics")
+            b1 = metric(text, "axon_requests_total",
+                        {"model": "b", "code": "200"})
+            if b1 - b0 >= 10:
+                break
+            time.sleep(0.1)
+        check(b1 - b0 == 10, f"shadow b answered the 10 binary copies "
+                             f"({b1 - b0})")
+        axon(env, "delete", "ab2")
+
         # ---- model folder with an LRU of 2
         seq = ["m0", "m1", "m0", "m2", "m3", "m0", "m4", "m4", "m1"]
         # LRU replay: what should be loaded after each request
@@ -272,6 +309,37 @@ def main():
         logs = axon(env, "logs", "a").stdout
         check("autoscaling" in logs and "reloaded" not in logs,
               "autoscaler logged the change, no reload")
+
+        # ---- axon get of the folder API
+        out = axon(env, "get", "multi").stdout
+        check("2 of at most 2 loaded" in out and "cold loads" in out,
+              "axon get multi shows the loaded models: " + out[:300])
+
+        # ---- a restarted daemon serves the splitter and the folder again
+        axon(env, "down")
+        t0 = time.time()
+        # `down` answers before the old daemon has exited: wait for its lock
+        with open(os.path.join(tmp, "state", "daemon.pid")) as lf:
+            while time.time() - t0 < 30:
+                try:
+                    fcntl.flock(lf, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(lf, fcntl.LOCK_UN)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+        print(f"old daemon exited after {time.time() - t0:.1f}s")
+        p = axon(env, "deploy", split, "--port", str(port))
+        check(p.returncode == 0, "re-deploy after down: " + p.stdout + p.stderr)
+        c = Client(port)
+        got = set()
+        for i in range(40):
+            st, v, _ = c.infer("/v2/models/ab/infer")
+            got.add(v if st == 200 else st)
+        check(got == {1.0, 2.0}, f"splitter routes after a restart ({got})")
+        st, v, _ = c.infer("/v2/models/multi/models/m3/infer")
+        check(st == 200 and v == 13.0, f"folder API after a restart ({v})")
+        st, v, _ = c.infer("/v2/models/ver/versions/1/infer")
+        check(st == 200 and v == 101.0, f"old version after a restart ({v})")
 
         # ---- removing the splitter and the folder API
         p = axon(env, "delete", "ab")
