@@ -874,11 +874,7 @@ static void api_json(sbuf *o, api_rt *r, int detail)
               "\"last_update\": %lld, \"version\": %d, \"endpoint\": ",
               r->a ? axon__api_kind_name(r->a->kind) : "?",
               status_names[r->status],
-              axon__serving_available() ? c.workers_ready
-                                        : (r->status == ST_LIVE ||
-                                           r->status == ST_UPDATING)
-                                              ? r->replicas
-                                              : 0,
+              c.workers_ready,
               r->replicas, r->up_to_date ? "true" : "false",
               (unsigned long long)c.requests, (unsigned long long)c.s2xx,
               (unsigned long long)c.s4xx, (unsigned long long)c.s5xx,
@@ -991,12 +987,7 @@ static int cmd_get(sbuf *out, const char *name, int json)
             axon__serving_counters c;
             axon__serving_get_stats(D.srv, r->name, &c);
             char reps[32], codes[48], age[32], p50[16], p99[16];
-            int ready = axon__serving_available()
-                            ? c.workers_ready
-                            : (r->status == ST_LIVE ||
-                               r->status == ST_UPDATING)
-                                  ? r->replicas
-                                  : 0;
+            int ready = c.workers_ready;
             if (r->a && r->a->kind == AXON_API_REALTIME)
                 snprintf(reps, sizeof(reps), "%d/%d", ready, r->replicas);
             else
@@ -1211,7 +1202,7 @@ static void *conn_main(void *arg)
     } else if (strcmp(cmd, "info") == 0) {
         sb_printf(&out, "port %d\nhost %s\npid %d\nhttp %s\n", D.port,
                   D.host, (int)getpid(),
-                  axon__serving_available() ? "yes" : "no");
+                  "yes");
     } else if (strcmp(cmd, "down") == 0) {
         sb_printf(&out, "draining and stopping the daemon (pid %d)\n",
                   (int)getpid());
@@ -1443,9 +1434,6 @@ axon_err axon_daemon_run(const axon_daemon_opts *opts, char *err,
     rc = axon__serving_create(D.host, D.port, &D.srv, err, errlen);
     if (rc)
         goto out;
-    if (!axon__serving_available())
-        axon__log(AXON_LOG_WARN, "this build has no HTTP server: APIs are "
-                                 "loaded and checked but not served");
 
     /* serve what was applied before a restart */
     {

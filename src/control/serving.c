@@ -27,11 +27,6 @@ struct axon__serving {
     served *list;
 };
 
-int axon__serving_available(void)
-{
-    return 1;
-}
-
 axon_err axon__serving_create(const char *host, int port,
                               axon__serving **out, char *err, size_t errlen)
 {

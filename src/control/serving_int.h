@@ -37,9 +37,6 @@ typedef struct axon__serving_stats {
     int workers_ready;
 } axon__serving_counters;
 
-/* 1 (the HTTP server is always compiled in; kept for callers). */
-int axon__serving_available(void);
-
 /* Starts serving HTTP on host:port (host, err borrowed). */
 axon_err axon__serving_create(const char *host, int port,
                               axon__serving **out, char *err, size_t errlen);

@@ -1112,7 +1112,9 @@ axon_err axon_server_set_workers(axon_server *srv, const char *name,
                 break;
             }
             inst->sessions[w] = s;
+            pthread_mutex_lock(&inst->mu);
             inst->nworkers = w + 1;
+            pthread_mutex_unlock(&inst->mu);
         }
         if (w < workers)
             e = axon__errf(srv->errmsg, sizeof(srv->errmsg), AXON_ERR_NOMEM,
@@ -1127,7 +1129,9 @@ axon_err axon_server_set_workers(axon_server *srv, const char *name,
             axon_session_free(inst->sessions[w]);
             inst->sessions[w] = NULL;
         }
+        pthread_mutex_lock(&inst->mu);
         inst->nworkers = workers;
+        pthread_mutex_unlock(&inst->mu);
     }
     pthread_mutex_lock(&inst->mu);
     inst->cfg.workers = inst->nworkers;
@@ -1261,8 +1265,8 @@ axon_err axon_server_model_stats_get(axon_server *srv, const char *name,
     pthread_mutex_lock(&inst->mu);
     out->in_flight = inst->admitted;
     out->queued = inst->queued;
+    out->replicas = inst->nworkers; /* axon_server_set_workers changes it */
     pthread_mutex_unlock(&inst->mu);
-    out->replicas = inst->nworkers;
     out->load_time_s = inst->load_time_s;
     axon__instance_unref(inst);
     return AXON_ERR_OK;
