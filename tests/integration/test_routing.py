@@ -146,7 +146,9 @@ def main():
                 "- name: multi\n  kind: RealtimeAPI\n"
                 "  models: {dir: models/dir, cache_size: 2}\n"
                 "- name: ver\n  kind: RealtimeAPI\n"
-                "  model: {path: models/ver, version_policy: all}\n")
+                "  model: {path: models/ver, version_policy: all}\n"
+                "- name: ver12\n  kind: RealtimeAPI\n"
+                "  model: {path: models/ver, version_policy: {specific: [1, 2]}}\n")
     split = os.path.join(tmp, "split.yaml")
     with open(split, "w") as f:
         f.write("- name: ab\n  kind: TrafficSplitter\n"
@@ -269,6 +271,33 @@ def main():
               f"default route -> newest ({val})")
         st, _, _ = c.infer("/v2/models/ver/versions/7/infer")
         check(st == 404, f"absent version is 404 ({st})")
+        st, val, _ = c.infer("/ver/1")
+        check(st == 200 and val == 101.0, f"plain /ver/1 -> {val}")
+        st, val, _ = c.infer("/v2/models/ver12/infer")
+        check(st == 200 and val == 102.0, f"specific [1, 2]: default -> {val}")
+        st, val, _ = c.infer("/v2/models/ver12/versions/1/infer")
+        check(st == 200 and val == 101.0, f"specific [1, 2]: v1 -> {val}")
+        st, _, _ = c.infer("/v2/models/ver12/versions/3/infer")
+        check(st == 404, f"specific [1, 2]: v3 not served ({st})")
+        # a new version: the newest moves to the default route, 3 stays
+        tmpv = f"{m}/ver/.4"
+        const_model(f"{tmpv}/model.onnx", 104.0)
+        os.rename(tmpv, f"{m}/ver/4")
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            st, val, _ = c.infer("/v2/models/ver/infer")
+            if val == 104.0:
+                break
+            time.sleep(0.2)
+        check(val == 104.0, f"version 4 took the default route ({val})")
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            st3, val3, _ = c.infer("/v2/models/ver/versions/3/infer")
+            if val3 == 103.0:
+                break
+            time.sleep(0.2)
+        check(st3 == 200 and val3 == 103.0,
+              f"version 3 still answers at /versions/3 ({st3}, {val3})")
 
         # ---- autoscaling without a reload
         st, text = c.req("GET", "/metrics")
