@@ -719,6 +719,14 @@ static axon_err apply_one(const char *json, int persist, const char **what,
                                 a->backends[i].name);
                 break;
             }
+            if (b->a->models_dir) {
+                rc = axon__errf(err, errlen, AXON_ERR_INVALID_ARG,
+                                "TrafficSplitter '%s' routes to '%s', which "
+                                "serves many models (models: dir): a "
+                                "splitter needs single-model APIs", a->name,
+                                a->backends[i].name);
+                break;
+            }
         }
         pthread_mutex_unlock(&D.mu);
         if (rc == AXON_ERR_OK)

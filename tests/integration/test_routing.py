@@ -232,6 +232,14 @@ def main():
         check(b1 - b0 == 10, f"shadow b answered the 10 binary copies "
                              f"({b1 - b0})")
         axon(env, "delete", "ab2")
+        split3 = os.path.join(tmp, "split3.yaml")
+        with open(split3, "w") as f:
+            f.write("- name: ab3\n  kind: TrafficSplitter\n"
+                    "  apis: [{name: multi, weight: 100}]\n")
+        p = axon(env, "deploy", split3)
+        check(p.returncode != 0 and "many models" in p.stdout + p.stderr,
+              "a splitter over a multi-model API is refused")
+        axon(env, "delete", "ab3")
 
         # ---- model folder with an LRU of 2
         seq = ["m0", "m1", "m0", "m2", "m3", "m0", "m4", "m4", "m1"]
