@@ -555,17 +555,22 @@ static axon_err roll_out(api_rt *r, const axon_api_spec *a, int workers,
         if (rc == AXON_ERR_OK) {
             axon__serving_cfg cfg;
             cfg_from_spec(a, workers, &cfg);
-            /* the newest version of a folder is given to the server as
-             * the folder, so that it reports the version number; an older
-             * one (fallback, specific versions) as its file */
-            struct stat fsb;
-            int as_folder = i == 0 && a->version_policy !=
-                                          AXON_VERSIONS_SPECIFIC &&
-                            stat(a->model_path, &fsb) == 0 &&
-                            S_ISDIR(fsb.st_mode);
-            rc = axon__serving_put(D.srv, r->name,
-                                   as_folder ? a->model_path : files[i], v,
-                                   &cfg, err, errlen);
+            /* several versions: the one serving now stays reachable at
+             * /versions/N while v takes the default route */
+            if (a->version_policy != AXON_VERSIONS_LATEST && serving &&
+                serving != v) {
+                for (int k = 0; k < n; k++)
+                    if (vs[k] == serving && k != i) {
+                        char e2[400];
+                        (void)axon__serving_add_version(
+                            D.srv, r->name, serving, files[k], &cfg, e2,
+                            sizeof(e2));
+                        break;
+                    }
+            }
+            /* the file, with its version number given explicitly */
+            rc = axon__serving_put(D.srv, r->name, files[i], v, &cfg, err,
+                                   errlen);
         }
         pthread_mutex_lock(&D.mu);
         if (rc == AXON_ERR_OK) {

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "axon/server.h"
 #include "common/common.h"
@@ -17,6 +18,7 @@ typedef struct served {
     char name[64];
     axon_model_config cfg;
     int versions[AXON__SERVING_MAX_EXTRA];  /* extra versions served */
+    int64_t vmtime[AXON__SERVING_MAX_EXTRA]; /* their files' mtimes */
     int n_versions;
     struct served *next;
 } served;
@@ -119,50 +121,95 @@ axon_err axon__serving_put(axon__serving *s, const char *name,
     return e ? AXON_ERR_OK : AXON_ERR_NOMEM;
 }
 
+static int64_t mtime_of(const char *p)
+{
+    struct stat sb;
+    if (stat(p, &sb))
+        return 0;
+    return (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+}
+
+/* Index of version v among e's extra versions, or -1. s->mu held. */
+static int extra_index(const served *e, int v)
+{
+    for (int j = 0; e && j < e->n_versions; j++)
+        if (e->versions[j] == v)
+            return j;
+    return -1;
+}
+
+axon_err axon__serving_add_version(axon__serving *s, const char *name,
+                                   int version, const char *path,
+                                   const axon__serving_cfg *cfg, char *err,
+                                   size_t errlen)
+{
+    axon_model_config mc;
+    to_server_cfg(cfg, &mc);
+    mc.version = version;
+    char full[160];
+    snprintf(full, sizeof(full), "%s/%d", name, version);
+    int64_t mt = mtime_of(path);
+    pthread_mutex_lock(&s->mu);
+    served *e = find(s, name);
+    int j = extra_index(e, version);
+    int have = j >= 0 && e->vmtime[j] == mt;
+    pthread_mutex_unlock(&s->mu);
+    if (have)
+        return AXON_ERR_OK;
+    axon_err rc = axon_server_swap_model(s->srv, full, path, &mc);
+    if (rc)
+        return axon__errf(err, errlen, rc, "the server refused version %d: %s",
+                          version, axon_server_errmsg(s->srv));
+    pthread_mutex_lock(&s->mu);
+    e = find_or_add(s, name);
+    j = extra_index(e, version);
+    if (e && j < 0 && e->n_versions < AXON__SERVING_MAX_EXTRA)
+        j = e->n_versions++;
+    if (e && j >= 0) {
+        e->versions[j] = version;
+        e->vmtime[j] = mt;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return AXON_ERR_OK;
+}
+
 axon_err axon__serving_put_versions(axon__serving *s, const char *name,
                                     const int *versions, char **paths,
                                     int n, const axon__serving_cfg *cfg,
                                     char *err, size_t errlen)
 {
-    axon_model_config mc;
-    to_server_cfg(cfg, &mc);
-    char full[160];
     axon_err rc = AXON_ERR_OK;
     if (n > AXON__SERVING_MAX_EXTRA)
         n = AXON__SERVING_MAX_EXTRA;
-    for (int i = 0; i < n; i++) {
-        snprintf(full, sizeof(full), "%s/%d", name, versions[i]);
-        mc.version = versions[i];
-        rc = axon_server_swap_model(s->srv, full, paths[i], &mc);
-        if (rc) {
-            axon__errf(err, errlen, rc, "the server refused version %d: %s",
-                       versions[i], axon_server_errmsg(s->srv));
-            break;
-        }
-    }
-    pthread_mutex_lock(&s->mu);
-    served *e = find_or_add(s, name);
+    /* loads what is new or changed; an unchanged one keeps serving */
+    for (int i = 0; i < n && rc == AXON_ERR_OK; i++)
+        rc = axon__serving_add_version(s, name, versions[i], paths[i], cfg,
+                                       err, errlen);
+    if (rc)
+        return rc;
     int old[AXON__SERVING_MAX_EXTRA], n_old = 0;
-    if (e) {
-        /* versions no longer wanted are removed below */
-        for (int j = 0; j < e->n_versions; j++) {
-            int keep = 0;
-            for (int i = 0; i < n; i++)
-                keep |= versions[i] == e->versions[j];
-            if (!keep)
-                old[n_old++] = e->versions[j];
+    pthread_mutex_lock(&s->mu);
+    served *e = find(s, name);
+    for (int j = 0; e && j < e->n_versions;) {
+        int keep = 0;
+        for (int i = 0; i < n; i++)
+            keep |= versions[i] == e->versions[j];
+        if (keep) {
+            j++;
+            continue;
         }
-        if (rc == AXON_ERR_OK) {
-            memcpy(e->versions, versions, (size_t)n * sizeof(int));
-            e->n_versions = n;
-        }
+        old[n_old++] = e->versions[j];
+        e->n_versions--;
+        e->versions[j] = e->versions[e->n_versions];
+        e->vmtime[j] = e->vmtime[e->n_versions];
     }
     pthread_mutex_unlock(&s->mu);
-    for (int j = 0; rc == AXON_ERR_OK && j < n_old; j++) {
+    for (int j = 0; j < n_old; j++) {
+        char full[160];
         snprintf(full, sizeof(full), "%s/%d", name, old[j]);
         (void)axon_server_remove_model(s->srv, full);
     }
-    return rc;
+    return AXON_ERR_OK;
 }
 
 axon_err axon__serving_put_splitter(axon__serving *s, const char *name,

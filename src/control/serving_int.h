@@ -52,12 +52,21 @@ axon_err axon__serving_put(axon__serving *s, const char *name,
 
 /* Serves the older versions of name (versions[i] from paths[i], both
  * borrowed, n <= AXON__SERVING_MAX_EXTRA) at /v2/models/NAME/versions/V
- * beside the newest one (axon__serving_put), and stops serving the extra
- * versions of an earlier call that are not listed. */
+ * beside the newest one (axon__serving_put), loading only those that are
+ * new or whose file changed, and stops serving the extra versions that are
+ * not listed. */
 axon_err axon__serving_put_versions(axon__serving *s, const char *name,
                                     const int *versions, char **paths,
                                     int n, const axon__serving_cfg *cfg,
                                     char *err, size_t errlen);
+
+/* Serves version `version` of name from path (borrowed) at
+ * /v2/models/NAME/versions/V beside the newest, keeping the other extra
+ * versions; nothing is reloaded when that version's file is unchanged. */
+axon_err axon__serving_add_version(axon__serving *s, const char *name,
+                                   int version, const char *path,
+                                   const axon__serving_cfg *cfg, char *err,
+                                   size_t errlen);
 
 /* Routes requests to TrafficSplitter sp (borrowed) by its weights, with a
  * copy to its shadow backends. */

@@ -287,25 +287,39 @@ def main():
         check(st == 200 and val == 101.0, f"specific [1, 2]: v1 -> {val}")
         st, _, _ = c.infer("/v2/models/ver12/versions/3/infer")
         check(st == 404, f"specific [1, 2]: v3 not served ({st})")
-        # a new version: the newest moves to the default route, 3 stays
+        # a new version: the newest moves to the default route while 3
+        # stays reachable at /versions/3 the whole time
+        bad3, seen = [], set()
+        done = threading.Event()
+
+        def poll3():
+            cl = Client(port)
+            while not done.is_set():
+                st3, val3, _ = cl.infer("/v2/models/ver/versions/3/infer")
+                if st3 != 200 or val3 != 103.0:
+                    bad3.append((st3, val3))
+                st, val, _ = cl.infer("/v2/models/ver/infer")
+                if st != 200:
+                    bad3.append(("default", st))
+                seen.add(val)
+
+        th3 = threading.Thread(target=poll3)
+        th3.start()
+        time.sleep(0.3)
         tmpv = f"{m}/ver/.4"
         const_model(f"{tmpv}/model.onnx", 104.0)
         os.rename(tmpv, f"{m}/ver/4")
         deadline = time.time() + 10
-        while time.time() < deadline:
-            st, val, _ = c.infer("/v2/models/ver/infer")
-            if val == 104.0:
-                break
-            time.sleep(0.2)
-        check(val == 104.0, f"version 4 took the default route ({val})")
-        deadline = time.time() + 5
-        while time.time() < deadline:
-            st3, val3, _ = c.infer("/v2/models/ver/versions/3/infer")
-            if val3 == 103.0:
-                break
-            time.sleep(0.2)
-        check(st3 == 200 and val3 == 103.0,
-              f"version 3 still answers at /versions/3 ({st3}, {val3})")
+        while time.time() < deadline and 104.0 not in seen:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        done.set()
+        th3.join()
+        check(104.0 in seen, f"version 4 took the default route ({seen})")
+        check(not bad3, f"/versions/3 and the default route never failed "
+                        f"during the roll-out ({bad3[:3]})")
+        st, val, _ = c.infer("/v2/models/ver/versions/4/infer")
+        check(st == 200 and val == 104.0, f"/versions/4 -> {val}")
 
         # ---- autoscaling without a reload
         st, text = c.req("GET", "/metrics")
