@@ -508,6 +508,14 @@ static int is_number(const char *s)
     return 1;
 }
 
+size_t axon__public_name_len(const char *name)
+{
+    const char *sl = strrchr(name, '/');
+    if (sl && is_number(sl + 1))
+        return (size_t)(sl - name);
+    return strlen(name);
+}
+
 axon__instance *axon__route_find(axon_server *srv, const char *a,
                                  const char *b, int sub,
                                  axon__instance **shadows, int *n_shadows,

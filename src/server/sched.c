@@ -708,7 +708,14 @@ static axon_err instance_load(axon_server *srv, const char *name,
     inst->cfg = *cfg;
     fill_cfg_defaults(&inst->cfg);
     inst->version = version;
-    inst->name = axon__strdup(name);
+    /* "NAME/N" (an older version beside NAME, route.c) answers, logs and
+     * counts as NAME with version N */
+    size_t nl = axon__public_name_len(name);
+    inst->name = axon__malloc(nl + 1);
+    if (inst->name) {
+        memcpy(inst->name, name, nl);
+        inst->name[nl] = '\0';
+    }
     inst->path = axon__strdup(file);
     if (!inst->name || !inst->path) {
         e = axon__errf(err, errlen, AXON_ERR_NOMEM, "out of memory");

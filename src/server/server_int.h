@@ -216,6 +216,9 @@ axon__instance *axon__route_find(axon_server *srv, const char *a,
                                  const char *b, int sub,
                                  axon__instance **shadows, int *n_shadows,
                                  char *err, size_t errlen);
+/* Length of the public part of a registry name: "NAME/N" (N digits, an
+ * older version) is NAME; any other name is itself. */
+size_t axon__public_name_len(const char *name);
 /* Frees the route table and stops the shadow thread, dropping the copies
  * it has not queued yet (axon_server_destroy, before models retire). */
 void axon__routes_free(axon_server *srv);

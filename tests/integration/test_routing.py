@@ -272,8 +272,16 @@ def main():
 
         # ---- versions
         for v in (1, 2, 3):
-            st, val, _ = c.infer(f"/v2/models/ver/versions/{v}/infer")
-            check(st == 200 and val == 100.0 + v, f"version {v} -> {val}")
+            st, val, body = c.infer(f"/v2/models/ver/versions/{v}/infer")
+            check(st == 200 and val == 100.0 + v and
+                  body["model_name"] == "ver" and
+                  body["model_version"] == str(v),
+                  f"version {v} -> {val} ({st}, {str(body)[:80]})")
+        st, text = c.req("GET", "/metrics")
+        for v in (1, 2, 3):
+            n200 = metric(text, "axon_requests_total",
+                          {"model": "ver", "version": str(v), "code": "200"})
+            check(n200 == 1, f"metrics count version {v} as model ver ({n200})")
         st, val, body = c.infer("/v2/models/ver/infer")
         check(st == 200 and val == 103.0 and body["model_version"] == "3",
               f"default route -> newest ({val})")

@@ -244,6 +244,7 @@ TEST(older_version_routes)
                       sizeof(out)),
                  200);
     CHECK(strstr(out, "\"versions\":[\"2\"]") != NULL);
+    CHECK(strstr(out, "\"name\":\"m\"") != NULL);
     CHECK_EQ_INT(http(port, "GET", "/v2/models/m", NULL, out, sizeof(out)),
                  200);
     CHECK(strstr(out, "\"versions\":[\"5\"]") != NULL);
