@@ -942,9 +942,9 @@ static int h_model_meta(axon__job *job)
     axon_json_buf *b = &job->resp;
     axon_json_buf_puts(b, "{\"name\":");
     axon_json_write_string(b, inst->name, strlen(inst->name));
-    axon_json_buf_printf(b, ",\"versions\":[\"%lld\"],\"platform\":"
-                            "\"onnx\",\"inputs\":",
-                         (long long)inst->version);
+    axon_json_buf_puts(b, ",\"versions\":");
+    axon__route_write_versions(job->srv, inst, b);
+    axon_json_buf_puts(b, ",\"platform\":\"onnx\",\"inputs\":");
     write_value_infos(b, inst->model, 0);
     axon_json_buf_puts(b, ",\"outputs\":");
     write_value_infos(b, inst->model, 1);
@@ -1282,7 +1282,7 @@ axon_err axon__http_start(axon_server *srv)
         return axon__errf(srv->errmsg, sizeof(srv->errmsg),
                           AXON_ERR_INVALID_ARG,
                           "host %s is not an IPv4 address", srv->host);
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
                      MHD_USE_ITC | MHD_USE_ERROR_LOG;
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)srv->opts.port, NULL, NULL, ahc, srv,
@@ -1297,7 +1297,7 @@ axon_err axon__http_start(axon_server *srv)
                                                   : 1024),
         MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)(srv->opts.per_ip_limit > 0 ? srv->opts.per_ip_limit : 0),
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
         MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv, MHD_OPTION_END);
     if (!srv->daemon)
         return axon__errf(srv->errmsg, sizeof(srv->errmsg), AXON_ERR_IO,

@@ -26,6 +26,7 @@
  */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -514,6 +515,39 @@ size_t axon__public_name_len(const char *name)
     if (sl && is_number(sl + 1))
         return (size_t)(sl - name);
     return strlen(name);
+}
+
+static int cmp_desc(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return a < b ? 1 : a > b ? -1 : 0;
+}
+
+void axon__route_write_versions(axon_server *srv, const axon__instance *inst,
+                                axon_json_buf *b)
+{
+    int64_t vs[64];
+    int n = 0;
+    size_t pl = strlen(inst->name);
+    pthread_rwlock_rdlock(&srv->reg_mu);
+    for (size_t i = 0; i < srv->n_models && n < 64; i++) {
+        const axon__entry *e = &srv->models[i];
+        if (!e->cur || strncmp(e->name, inst->name, pl) != 0)
+            continue;
+        if (e->name[pl] == '\0' ||
+            (e->name[pl] == '/' && is_number(e->name + pl + 1)))
+            vs[n++] = e->cur->version;
+    }
+    pthread_rwlock_unlock(&srv->reg_mu);
+    if (n == 0)
+        vs[n++] = inst->version;
+    qsort(vs, (size_t)n, sizeof(vs[0]), cmp_desc);
+    axon_json_buf_putc(b, '[');
+    for (int i = 0; i < n; i++)
+        if (i == 0 || vs[i] != vs[i - 1])
+            axon_json_buf_printf(b, "%s\"%lld\"", i ? "," : "",
+                                 (long long)vs[i]);
+    axon_json_buf_putc(b, ']');
 }
 
 axon__instance *axon__route_find(axon_server *srv, const char *a,

@@ -216,6 +216,11 @@ axon__instance *axon__route_find(axon_server *srv, const char *a,
                                  const char *b, int sub,
                                  axon__instance **shadows, int *n_shadows,
                                  char *err, size_t errlen);
+/* Writes the JSON array of the versions served under inst's public name
+ * (the newest entry and its "NAME/N" entries), newest first, into b.
+ * Takes the registry lock (network thread). */
+void axon__route_write_versions(axon_server *srv, const axon__instance *inst,
+                                axon_json_buf *b);
 /* Length of the public part of a registry name: "NAME/N" (N digits, an
  * older version) is NAME; any other name is itself. */
 size_t axon__public_name_len(const char *name);

@@ -243,11 +243,11 @@ TEST(older_version_routes)
     CHECK_EQ_INT(http(port, "GET", "/v2/models/m/versions/2", NULL, out,
                       sizeof(out)),
                  200);
-    CHECK(strstr(out, "\"versions\":[\"2\"]") != NULL);
+    CHECK(strstr(out, "\"versions\":[\"5\",\"2\"]") != NULL);
     CHECK(strstr(out, "\"name\":\"m\"") != NULL);
     CHECK_EQ_INT(http(port, "GET", "/v2/models/m", NULL, out, sizeof(out)),
                  200);
-    CHECK(strstr(out, "\"versions\":[\"5\"]") != NULL);
+    CHECK(strstr(out, "\"versions\":[\"5\",\"2\"]") != NULL);
     CHECK_EQ_INT(http(port, "GET", "/v2/models/m/versions/3", NULL, out,
                       sizeof(out)),
                  404);
