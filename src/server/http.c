@@ -1211,6 +1211,16 @@ static enum MHD_Result ahc(void *cls, struct MHD_Connection *conn,
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
+        /* MHD's timeout only measures inactivity: a client dripping its
+         * body a byte at a time would hold the connection forever. The
+         * whole body must arrive within the connection timeout. */
+        int budget_s = srv->opts.connection_timeout_s > 0
+                           ? srv->opts.connection_timeout_s : 30;
+        if (axon__now_ns() - job->t_start > (int64_t)budget_s * 1000000000) {
+            axon__log(AXON_LOG_WARN, "closing a connection whose body took "
+                      "over %d s to arrive", budget_s);
+            return MHD_NO;
+        }
         if (job->body_too_large || job->sent)
             return MHD_YES;
         if (job->body_len + n > srv->opts.max_body) {
