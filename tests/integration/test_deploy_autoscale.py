@@ -100,7 +100,9 @@ def main():
         peak = 0
         table = ""
         t0 = time.time()
-        while time.time() - t0 < 20:
+        # Generous bound: on 2 shared cores in CI the clients and the daemon
+        # compete; a passing run leaves the loop as soon as it scaled.
+        while time.time() - t0 < 45:
             j = get(env)
             if j.get("replicas_requested", 0) > peak:
                 peak = j["replicas_requested"]
@@ -124,7 +126,7 @@ def main():
             failures.append(f"{len(errors)} failed requests: {errors[:3]}")
         # idle: back to min_replicas
         t0 = time.time()
-        while time.time() - t0 < 20 and get(env).get(
+        while time.time() - t0 < 45 and get(env).get(
                 "replicas_requested") != 1:
             time.sleep(0.25)
         if get(env).get("replicas_requested") != 1:
