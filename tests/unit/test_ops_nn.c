@@ -11,134 +11,8 @@
 
 #include "engine/graph.h"
 #include "engine/ops/ops.h"
+#include "op_harness.h"
 #include "test.h"
-
-#define MAXIO 6
-
-typedef struct rig {
-    axon__graph *g;
-    axon__node *node;
-    const axon__op_def *op;
-    int n_attrs;
-    int n_in, n_out;
-    axon_tensor in[MAXIO], out[MAXIO];
-    const axon_tensor *inp[MAXIO];
-    axon_tensor *outp[MAXIO];
-    axon__opctx c;
-    char err[256];
-    void *ws;
-} rig;
-
-static void r_init(rig *r, const char *op, int n_in, int n_out)
-{
-    memset(r, 0, sizeof(*r));
-    r->g = axon__graph_create();
-    AXON_ASSERT(r->g);
-    r->g->opset = 17;
-    int n = axon__graph_add_node(r->g, op, "", "n0", n_in, n_out, 12);
-    AXON_ASSERT(n == 0);
-    r->node = &r->g->nodes[0];
-    r->op = axon__op_find("", op);
-    AXON_ASSERT(r->op);
-    r->n_in = n_in;
-    r->n_out = n_out;
-    for (int i = 0; i < n_out; i++)
-        r->outp[i] = &r->out[i];
-}
-
-static void r_free(rig *r)
-{
-    for (int i = 0; i < r->n_out; i++)
-        axon__free(r->out[i].data);
-    axon__free(r->ws);
-    axon__graph_destroy(r->g);
-}
-
-static axon__attr *r_attr(rig *r, const char *name, axon__attr_type t)
-{
-    AXON_ASSERT(r->n_attrs < r->node->n_attrs);
-    axon__attr *a = &r->node->attrs[r->n_attrs++];
-    a->name = axon__arena_strdup(r->g->arena, name);
-    a->type = t;
-    return a;
-}
-
-static void r_int(rig *r, const char *name, int64_t v)
-{
-    r_attr(r, name, AXON_ATTR_INT)->i = v;
-}
-
-static void r_float(rig *r, const char *name, float v)
-{
-    r_attr(r, name, AXON_ATTR_FLOAT)->f = v;
-}
-
-static void r_ints(rig *r, const char *name, const int64_t *v, int n)
-{
-    axon__attr *a = r_attr(r, name, AXON_ATTR_INTS);
-    int64_t *p = axon__arena_alloc(r->g->arena, sizeof(int64_t) * (size_t)n + 1);
-    memcpy(p, v, sizeof(int64_t) * (size_t)n);
-    a->ints = p;
-    a->n = n;
-}
-
-static void r_str(rig *r, const char *name, const char *s)
-{
-    axon__attr *a = r_attr(r, name, AXON_ATTR_STRING);
-    a->s = axon__arena_strdup(r->g->arena, s);
-    a->s_len = (int64_t)strlen(s);
-}
-
-static void r_in(rig *r, int i, axon_dtype dt, int nd, const int64_t *dims,
-                 const void *data)
-{
-    axon_tensor *t = &r->in[i];
-    t->dtype = dt;
-    t->ndim = nd;
-    for (int k = 0; k < nd; k++)
-        t->dims[k] = dims[k];
-    t->data = (void *)data;
-    r->inp[i] = t;
-    r->node->inputs[i] = i;
-}
-
-/* infer, allocate outputs and workspace, run (with `threads`). */
-static axon_err r_run_t(rig *r, int threads)
-{
-    axon__opctx *c = &r->c;
-    c->graph = r->g;
-    c->node = r->node;
-    c->n_in = r->n_in;
-    c->n_out = r->n_out;
-    c->in = r->inp;
-    c->out = r->outp;
-    c->err = r->err;
-    c->errlen = sizeof(r->err);
-    c->threads = threads;
-    axon_err rc = r->op->infer(c);
-    if (rc)
-        return rc;
-    for (int i = 0; i < r->n_out; i++) {
-        if (!r->outp[i])
-            continue;
-        size_t nb = (size_t)axon_tensor_numel(&r->out[i]) *
-                    axon_dtype_size(r->out[i].dtype);
-        r->out[i].data = axon__malloc(nb + 1);
-        memset(r->out[i].data, 0x7f, nb); /* garbage the kernel must overwrite */
-    }
-    size_t ws = r->op->workspace ? r->op->workspace(c) : 0;
-    if (ws) {
-        r->ws = axon__aligned_alloc(64, ws);
-        memset(r->ws, 0x55, ws);
-    }
-    c->workspace = r->ws;
-    return r->op->run(c);
-}
-
-static axon_err r_run(rig *r)
-{
-    return r_run_t(r, 1);
-}
 
 static uint32_t rng = 12345;
 static float frand(void)
@@ -240,12 +114,12 @@ static double conv_case(const cspec *s, int nsp, int with_bias, int threads,
     int64_t ny = s->N * s->M * o[0] * o[1] * o[2];
     float *ref = axon__malloc((size_t)ny * sizeof(float));
     naive_conv(s, x, w, with_bias ? b : NULL, ref);
-    rig r;
-    r_init(&r, "Conv", with_bias ? 3 : 2, 1);
-    r_in(&r, 0, AXON_DTYPE_FLOAT, nsp + 2, xd, x);
-    r_in(&r, 1, AXON_DTYPE_FLOAT, nsp + 2, wd, w);
+    op_harness r;
+    oh_init(&r, "Conv", with_bias ? 3 : 2, 1);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, nsp + 2, xd, x);
+    oh_in(&r, 1, AXON_DTYPE_FLOAT, nsp + 2, wd, w);
     if (with_bias)
-        r_in(&r, 2, AXON_DTYPE_FLOAT, 1, &s->M, b);
+        oh_in(&r, 2, AXON_DTYPE_FLOAT, 1, &s->M, b);
     int64_t st[3], dl[3], pads[6];
     for (int i = 0; i < nsp; i++) {
         int j = 3 - nsp + i;
@@ -254,13 +128,13 @@ static double conv_case(const cspec *s, int nsp, int with_bias, int threads,
         pads[i] = s->pb[j];
         pads[nsp + i] = s->pe[j];
     }
-    r_ints(&r, "strides", st, nsp);
-    r_ints(&r, "dilations", dl, nsp);
+    oh_ints(&r, "strides", st, nsp);
+    oh_ints(&r, "dilations", dl, nsp);
     if (explicit_pads)
-        r_ints(&r, "pads", pads, 2 * nsp);
-    r_int(&r, "group", s->group);
+        oh_ints(&r, "pads", pads, 2 * nsp);
+    oh_int(&r, "group", s->group);
     double err = 1e9;
-    axon_err rc = r_run_t(&r, threads);
+    axon_err rc = oh_run_t(&r, threads);
     CHECK_EQ_INT(rc, AXON_ERR_OK);
     if (rc == AXON_ERR_OK) {
         CHECK_EQ_INT(axon_tensor_numel(&r.out[0]), ny);
@@ -269,7 +143,7 @@ static double conv_case(const cspec *s, int nsp, int with_bias, int threads,
             CHECK_EQ_INT(r.out[0].dims[2 + i], o[3 - nsp + i]);
         err = max_abs_diff(r.out[0].data, ref, ny);
     }
-    r_free(&r);
+    oh_free(&r);
     axon__free(x);
     axon__free(w);
     axon__free(b);
@@ -334,18 +208,18 @@ static void conv_autopad(const char *mode, int upper)
     float *x = rand_buf(98), *w = rand_buf(96);
     float ref[3 * 16];
     naive_conv(&s, x, w, NULL, ref);
-    rig r;
-    r_init(&r, "Conv", 2, 1);
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
-    r_in(&r, 1, AXON_DTYPE_FLOAT, 4, wd, w);
+    op_harness r;
+    oh_init(&r, "Conv", 2, 1);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    oh_in(&r, 1, AXON_DTYPE_FLOAT, 4, wd, w);
     int64_t st[2] = {2, 2};
-    r_ints(&r, "strides", st, 2);
-    r_str(&r, "auto_pad", mode);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    oh_ints(&r, "strides", st, 2);
+    oh_str(&r, "auto_pad", mode);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     CHECK_EQ_INT(r.out[0].dims[2], 4);
     CHECK_EQ_INT(r.out[0].dims[3], 4);
     CHECK_NEAR(max_abs_diff(r.out[0].data, ref, 48), 0, 1e-4);
-    r_free(&r);
+    oh_free(&r);
     axon__free(x);
     axon__free(w);
 }
@@ -389,23 +263,23 @@ static void fused_case(int64_t group)
         for (int with_bias = 0; with_bias < 2; with_bias++) {
             float alpha = 0.1f, beta = 0.3f;
             naive_conv(&s, x, w, with_bias ? b : NULL, conv);
-            rig r;
-            r_init(&r, "Conv", 4, 1);
-            r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
-            r_in(&r, 1, AXON_DTYPE_FLOAT, 4, wd, w);
+            op_harness r;
+            oh_init(&r, "Conv", 4, 1);
+            oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+            oh_in(&r, 1, AXON_DTYPE_FLOAT, 4, wd, w);
             if (with_bias)
-                r_in(&r, 2, AXON_DTYPE_FLOAT, 1, &M, b);
-            r_in(&r, 3, AXON_DTYPE_FLOAT, 4, yd, sum);
+                oh_in(&r, 2, AXON_DTYPE_FLOAT, 1, &M, b);
+            oh_in(&r, 3, AXON_DTYPE_FLOAT, 4, yd, sum);
             int64_t pads[4] = {1, 1, 1, 1};
-            r_ints(&r, "pads", pads, 4);
-            r_int(&r, "group", group);
-            r_int(&r, "axon_sum", 1);
-            r_str(&r, "axon_activation", acts[ai]);
+            oh_ints(&r, "pads", pads, 4);
+            oh_int(&r, "group", group);
+            oh_int(&r, "axon_sum", 1);
+            oh_str(&r, "axon_activation", acts[ai]);
             if (!strcmp(acts[ai], "Clip"))
                 alpha = -0.2f;
-            r_float(&r, "axon_alpha", alpha);
-            r_float(&r, "axon_beta", beta);
-            CHECK_EQ_INT(r_run_t(&r, 1 + with_bias), AXON_ERR_OK);
+            oh_float(&r, "axon_alpha", alpha);
+            oh_float(&r, "axon_beta", beta);
+            CHECK_EQ_INT(oh_run_t(&r, 1 + with_bias), AXON_ERR_OK);
             const float *y = r.out[0].data;
             double err = 0;
             for (int i = 0; i < 240; i++)
@@ -415,7 +289,7 @@ static void fused_case(int64_t group)
                 fprintf(stderr, "  activation %s bias %d group %d\n", acts[ai],
                         with_bias, (int)group);
             CHECK_NEAR(err, 0, 1e-4);
-            r_free(&r);
+            oh_free(&r);
         }
     }
     axon__free(x);
@@ -446,35 +320,35 @@ TEST(conv_shape_errors)
 {
     int64_t xd[4] = {1, 3, 5, 5}, wd[4] = {2, 4, 3, 3};
     float x[75] = {0}, w[72] = {0};
-    rig r;
-    r_init(&r, "Conv", 2, 1);
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
-    r_in(&r, 1, AXON_DTYPE_FLOAT, 4, wd, w);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_SHAPE);
+    op_harness r;
+    oh_init(&r, "Conv", 2, 1);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    oh_in(&r, 1, AXON_DTYPE_FLOAT, 4, wd, w);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_SHAPE);
     CHECK(strstr(r.err, "3 channels") != NULL);
     CHECK(strstr(r.err, "expects 4") != NULL);
-    r_free(&r);
-    r_init(&r, "Conv", 2, 1);
-    r_in(&r, 0, AXON_DTYPE_INT64, 4, xd, x);
-    r_in(&r, 1, AXON_DTYPE_FLOAT, 4, wd, w);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_DTYPE);
-    r_free(&r);
-    r_init(&r, "Conv", 2, 1);
+    oh_free(&r);
+    oh_init(&r, "Conv", 2, 1);
+    oh_in(&r, 0, AXON_DTYPE_INT64, 4, xd, x);
+    oh_in(&r, 1, AXON_DTYPE_FLOAT, 4, wd, w);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_DTYPE);
+    oh_free(&r);
+    oh_init(&r, "Conv", 2, 1);
     wd[1] = 3;
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
-    r_in(&r, 1, AXON_DTYPE_FLOAT, 4, wd, w);
-    r_str(&r, "axon_activation", "Swoosh");
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_UNSUPPORTED);
-    r_free(&r);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    oh_in(&r, 1, AXON_DTYPE_FLOAT, 4, wd, w);
+    oh_str(&r, "axon_activation", "Swoosh");
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_UNSUPPORTED);
+    oh_free(&r);
     /* an empty batch is valid and produces an empty output */
     int64_t x0[4] = {0, 3, 5, 5}, w3[4] = {2, 3, 3, 3};
-    r_init(&r, "Conv", 2, 1);
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, x0, x);
-    r_in(&r, 1, AXON_DTYPE_FLOAT, 4, w3, w);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    oh_init(&r, "Conv", 2, 1);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, x0, x);
+    oh_in(&r, 1, AXON_DTYPE_FLOAT, 4, w3, w);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     CHECK_EQ_INT(r.out[0].dims[0], 0);
     CHECK_EQ_INT(r.out[0].dims[2], 3);
-    r_free(&r);
+    oh_free(&r);
 }
 
 /* ---- ConvTranspose ------------------------------------------------------ */
@@ -510,19 +384,19 @@ static void convt_case(int64_t group, int64_t s0, int64_t s1, int64_t opad,
                                     (double)x[((n * C + ic) * H + h) * W + ww] *
                                     w[((ic * Mg + m) * KH + kh) * KW + kw];
                             }
-    rig r;
-    r_init(&r, "ConvTranspose", 3, 1);
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
-    r_in(&r, 1, AXON_DTYPE_FLOAT, 4, wd, w);
-    r_in(&r, 2, AXON_DTYPE_FLOAT, 1, &M, b);
+    op_harness r;
+    oh_init(&r, "ConvTranspose", 3, 1);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    oh_in(&r, 1, AXON_DTYPE_FLOAT, 4, wd, w);
+    oh_in(&r, 2, AXON_DTYPE_FLOAT, 1, &M, b);
     int64_t st[2] = {s0, s1}, op[2] = {opad, opad}, pads[4] = {pad, pad, pad, pad};
     int64_t dl[2] = {dil, dil};
-    r_ints(&r, "strides", st, 2);
-    r_ints(&r, "output_padding", op, 2);
-    r_ints(&r, "pads", pads, 4);
-    r_ints(&r, "dilations", dl, 2);
-    r_int(&r, "group", group);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    oh_ints(&r, "strides", st, 2);
+    oh_ints(&r, "output_padding", op, 2);
+    oh_ints(&r, "pads", pads, 4);
+    oh_ints(&r, "dilations", dl, 2);
+    oh_int(&r, "group", group);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     CHECK_EQ_INT(r.out[0].dims[1], M);
     CHECK_EQ_INT(r.out[0].dims[2], OH);
     CHECK_EQ_INT(r.out[0].dims[3], OW);
@@ -531,7 +405,7 @@ static void convt_case(int64_t group, int64_t s0, int64_t s1, int64_t opad,
     for (int64_t i = 0; i < N * M * OH * OW; i++)
         err = fmax(err, fabs(y[i] - ref[i]));
     CHECK_NEAR(err, 0, 1e-4);
-    r_free(&r);
+    oh_free(&r);
     axon__free(x);
     axon__free(w);
     axon__free(b);
@@ -554,14 +428,14 @@ TEST(convtranspose_output_shape_same_upper)
         x[i] = (float)(i + 1);
         w[i] = 1.0f;
     }
-    rig r;
-    r_init(&r, "ConvTranspose", 2, 1);
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
-    r_in(&r, 1, AXON_DTYPE_FLOAT, 4, wd, w);
+    op_harness r;
+    oh_init(&r, "ConvTranspose", 2, 1);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    oh_in(&r, 1, AXON_DTYPE_FLOAT, 4, wd, w);
     int64_t st[2] = {2, 2};
-    r_ints(&r, "strides", st, 2);
-    r_str(&r, "auto_pad", "SAME_UPPER");
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    oh_ints(&r, "strides", st, 2);
+    oh_str(&r, "auto_pad", "SAME_UPPER");
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     CHECK_EQ_INT(r.out[0].dims[2], 6);
     CHECK_EQ_INT(r.out[0].dims[3], 6);
     /* full (unpadded) output is 7x7; total pad 1 goes to the end, so y[0][0]
@@ -569,7 +443,7 @@ TEST(convtranspose_output_shape_same_upper)
     const float *y = r.out[0].data;
     CHECK_NEAR(y[0], 1, 1e-6);
     CHECK_NEAR(y[2 * 6 + 2], 1 + 2 + 4 + 5, 1e-6);
-    r_free(&r);
+    oh_free(&r);
 }
 
 /* ---- pools ----------------------------------------------------------------*/
@@ -582,14 +456,14 @@ TEST(maxpool_ceil_mode_with_indices)
     int64_t k = 3, s = 2;
     /* ceil mode: out = ceil((5-3)/2)+1 = 2, ceil((6-3)/2)+1 = 3 */
     int64_t OH = 2, OW = 3;
-    rig r;
-    r_init(&r, "MaxPool", 1, 2);
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    op_harness r;
+    oh_init(&r, "MaxPool", 1, 2);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
     int64_t ks[2] = {k, k}, st[2] = {s, s};
-    r_ints(&r, "kernel_shape", ks, 2);
-    r_ints(&r, "strides", st, 2);
-    r_int(&r, "ceil_mode", 1);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    oh_ints(&r, "kernel_shape", ks, 2);
+    oh_ints(&r, "strides", st, 2);
+    oh_int(&r, "ceil_mode", 1);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     CHECK_EQ_INT(r.out[0].dims[2], OH);
     CHECK_EQ_INT(r.out[0].dims[3], OW);
     CHECK_EQ_INT(r.out[1].dtype, AXON_DTYPE_INT64);
@@ -609,7 +483,7 @@ TEST(maxpool_ceil_mode_with_indices)
                 CHECK_NEAR(y[(pl * OH + oh) * OW + ow], best, 0);
                 CHECK_EQ_INT(ind[(pl * OH + oh) * OW + ow], bi);
             }
-    r_free(&r);
+    oh_free(&r);
     axon__free(x);
 }
 
@@ -619,15 +493,15 @@ static void avgpool_case(int count_pad)
     float *x = rand_buf(40);
     int64_t pads[4] = {1, 2, 1, 0}; /* top, left, bottom, right */
     int64_t OH = (4 + 2 - 3) / 1 + 1, OW = (5 + 2 - 3) / 2 + 1;
-    rig r;
-    r_init(&r, "AveragePool", 1, 1);
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    op_harness r;
+    oh_init(&r, "AveragePool", 1, 1);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
     int64_t ks[2] = {3, 3}, st[2] = {1, 2};
-    r_ints(&r, "kernel_shape", ks, 2);
-    r_ints(&r, "strides", st, 2);
-    r_ints(&r, "pads", pads, 4);
-    r_int(&r, "count_include_pad", count_pad);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    oh_ints(&r, "kernel_shape", ks, 2);
+    oh_ints(&r, "strides", st, 2);
+    oh_ints(&r, "pads", pads, 4);
+    oh_int(&r, "count_include_pad", count_pad);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     CHECK_EQ_INT(r.out[0].dims[2], OH);
     CHECK_EQ_INT(r.out[0].dims[3], OW);
     const float *y = r.out[0].data;
@@ -645,7 +519,7 @@ static void avgpool_case(int count_pad)
                     }
                 CHECK_NEAR(y[(pl * OH + oh) * OW + ow], sum / cnt, 1e-5);
             }
-    r_free(&r);
+    oh_free(&r);
     axon__free(x);
 }
 
@@ -661,10 +535,10 @@ TEST(global_pools)
     float *x = rand_buf(96);
     static const char *ops[] = {"GlobalAveragePool", "GlobalMaxPool"};
     for (int o = 0; o < 2; o++) {
-        rig r;
-        r_init(&r, ops[o], 1, 1);
-        r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
-        CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+        op_harness r;
+        oh_init(&r, ops[o], 1, 1);
+        oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+        CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
         CHECK_EQ_INT(r.out[0].dims[2], 1);
         const float *y = r.out[0].data;
         for (int pl = 0; pl < 6; pl++) {
@@ -675,7 +549,7 @@ TEST(global_pools)
             }
             CHECK_NEAR(y[pl], o == 0 ? s / 16 : m, 1e-5);
         }
-        r_free(&r);
+        oh_free(&r);
     }
     axon__free(x);
 }
@@ -688,29 +562,29 @@ TEST(batchnorm_inference)
     float *x = rand_buf(36);
     float sc[3] = {0.5f, -1.0f, 2.0f}, bb[3] = {0.1f, 0.2f, -0.3f};
     float mean[3] = {0.05f, -0.1f, 0.2f}, var[3] = {0.5f, 1.5f, 0.25f};
-    rig r;
-    r_init(&r, "BatchNormalization", 5, 1);
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
-    r_in(&r, 1, AXON_DTYPE_FLOAT, 1, &C, sc);
-    r_in(&r, 2, AXON_DTYPE_FLOAT, 1, &C, bb);
-    r_in(&r, 3, AXON_DTYPE_FLOAT, 1, &C, mean);
-    r_in(&r, 4, AXON_DTYPE_FLOAT, 1, &C, var);
-    r_float(&r, "epsilon", 1e-3f);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    op_harness r;
+    oh_init(&r, "BatchNormalization", 5, 1);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    oh_in(&r, 1, AXON_DTYPE_FLOAT, 1, &C, sc);
+    oh_in(&r, 2, AXON_DTYPE_FLOAT, 1, &C, bb);
+    oh_in(&r, 3, AXON_DTYPE_FLOAT, 1, &C, mean);
+    oh_in(&r, 4, AXON_DTYPE_FLOAT, 1, &C, var);
+    oh_float(&r, "epsilon", 1e-3f);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     const float *y = r.out[0].data;
     for (int i = 0; i < 36; i++) {
         int c = i / 6 % 3;
         double e = (x[i] - mean[c]) / sqrt(var[c] + 1e-3) * sc[c] + bb[c];
         CHECK_NEAR(y[i], e, 1e-5);
     }
-    r_free(&r);
-    r_init(&r, "BatchNormalization", 5, 1);
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    oh_free(&r);
+    oh_init(&r, "BatchNormalization", 5, 1);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
     for (int i = 1; i < 5; i++)
-        r_in(&r, i, AXON_DTYPE_FLOAT, 1, &C, sc);
-    r_int(&r, "training_mode", 1);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_UNSUPPORTED);
-    r_free(&r);
+        oh_in(&r, i, AXON_DTYPE_FLOAT, 1, &C, sc);
+    oh_int(&r, "training_mode", 1);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_UNSUPPORTED);
+    oh_free(&r);
     axon__free(x);
 }
 
@@ -718,13 +592,13 @@ TEST(layernorm_and_instancenorm)
 {
     int64_t xd[3] = {2, 3, 4}, sd[2] = {3, 4};
     float *x = rand_buf(24), *sc = rand_buf(12), *bb = rand_buf(12);
-    rig r;
-    r_init(&r, "LayerNormalization", 3, 3);
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 3, xd, x);
-    r_in(&r, 1, AXON_DTYPE_FLOAT, 2, sd, sc);
-    r_in(&r, 2, AXON_DTYPE_FLOAT, 2, sd, bb);
-    r_int(&r, "axis", 1);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    op_harness r;
+    oh_init(&r, "LayerNormalization", 3, 3);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 3, xd, x);
+    oh_in(&r, 1, AXON_DTYPE_FLOAT, 2, sd, sc);
+    oh_in(&r, 2, AXON_DTYPE_FLOAT, 2, sd, bb);
+    oh_int(&r, "axis", 1);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     CHECK_EQ_INT(r.out[1].ndim, 3);
     CHECK_EQ_INT(r.out[1].dims[0], 2);
     CHECK_EQ_INT(r.out[1].dims[1], 1);
@@ -741,14 +615,14 @@ TEST(layernorm_and_instancenorm)
             CHECK_NEAR(((float *)r.out[0].data)[n * 12 + i],
                        (x[n * 12 + i] - m) * inv * sc[i] + bb[i], 1e-5);
     }
-    r_free(&r);
+    oh_free(&r);
 
     int64_t C = 3;
-    r_init(&r, "InstanceNormalization", 3, 1);
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 3, xd, x);
-    r_in(&r, 1, AXON_DTYPE_FLOAT, 1, &C, sc);
-    r_in(&r, 2, AXON_DTYPE_FLOAT, 1, &C, bb);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    oh_init(&r, "InstanceNormalization", 3, 1);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 3, xd, x);
+    oh_in(&r, 1, AXON_DTYPE_FLOAT, 1, &C, sc);
+    oh_in(&r, 2, AXON_DTYPE_FLOAT, 1, &C, bb);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     for (int pl = 0; pl < 6; pl++) {
         double m = 0, v = 0;
         for (int i = 0; i < 4; i++)
@@ -760,7 +634,7 @@ TEST(layernorm_and_instancenorm)
                        (x[pl * 4 + i] - m) / sqrt(v + 1e-5) * sc[pl % 3] +
                            bb[pl % 3], 1e-4);
     }
-    r_free(&r);
+    oh_free(&r);
     axon__free(x);
     axon__free(sc);
     axon__free(bb);
@@ -786,13 +660,13 @@ TEST(resize_linear_half_pixel)
     float *x = rand_buf(24);
     float scales[4] = {1, 1, 2.5f, 0.75f};
     int64_t OH = 7, OW = 3;
-    rig r;
-    r_init(&r, "Resize", 3, 1);
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
-    r_in(&r, 1, AXON_DTYPE_FLOAT, 1, &zero, NULL);
-    r_in(&r, 2, AXON_DTYPE_FLOAT, 1, &four, scales);
-    r_str(&r, "mode", "linear");
-    CHECK_EQ_INT(r_run_t(&r, 2), AXON_ERR_OK);
+    op_harness r;
+    oh_init(&r, "Resize", 3, 1);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    oh_in(&r, 1, AXON_DTYPE_FLOAT, 1, &zero, NULL);
+    oh_in(&r, 2, AXON_DTYPE_FLOAT, 1, &four, scales);
+    oh_str(&r, "mode", "linear");
+    CHECK_EQ_INT(oh_run_t(&r, 2), AXON_ERR_OK);
     CHECK_EQ_INT(r.out[0].dims[2], OH);
     CHECK_EQ_INT(r.out[0].dims[3], OW);
     const float *y = r.out[0].data;
@@ -803,7 +677,7 @@ TEST(resize_linear_half_pixel)
                 CHECK_NEAR(y[(c * OH + i) * OW + j],
                            lin_ref(x + c * 12, 3, 4, fy, fx), 1e-5);
             }
-    r_free(&r);
+    oh_free(&r);
     axon__free(x);
 }
 
@@ -814,16 +688,16 @@ TEST(resize_nearest_asymmetric_sizes)
     int64_t sizes[4] = {1, 1, 7, 2};
     static const char *modes[] = {"floor", "round_prefer_ceil"};
     for (int mi = 0; mi < 2; mi++) {
-        rig r;
-        r_init(&r, "Resize", 4, 1);
-        r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
-        r_in(&r, 1, AXON_DTYPE_FLOAT, 1, &zero, NULL);
-        r_in(&r, 2, AXON_DTYPE_FLOAT, 1, &zero, NULL);
-        r_in(&r, 3, AXON_DTYPE_INT64, 1, &four, sizes);
-        r_str(&r, "mode", "nearest");
-        r_str(&r, "coordinate_transformation_mode", "asymmetric");
-        r_str(&r, "nearest_mode", modes[mi]);
-        CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+        op_harness r;
+        oh_init(&r, "Resize", 4, 1);
+        oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+        oh_in(&r, 1, AXON_DTYPE_FLOAT, 1, &zero, NULL);
+        oh_in(&r, 2, AXON_DTYPE_FLOAT, 1, &zero, NULL);
+        oh_in(&r, 3, AXON_DTYPE_INT64, 1, &four, sizes);
+        oh_str(&r, "mode", "nearest");
+        oh_str(&r, "coordinate_transformation_mode", "asymmetric");
+        oh_str(&r, "nearest_mode", modes[mi]);
+        CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
         CHECK_EQ_INT(r.out[0].dims[2], 7);
         CHECK_EQ_INT(r.out[0].dims[3], 2);
         const float *y = r.out[0].data;
@@ -842,7 +716,7 @@ TEST(resize_nearest_asymmetric_sizes)
                 ix = ix > 4 ? 4 : ix;
                 CHECK_NEAR(y[i * 2 + j], x[iy * 5 + ix], 0);
             }
-        r_free(&r);
+        oh_free(&r);
     }
     axon__free(x);
 }
@@ -853,30 +727,30 @@ TEST(resize_cubic_identity_and_upsample)
     int64_t xd[4] = {1, 1, 4, 4}, four = 4, zero = 0;
     float *x = rand_buf(16);
     float ones[4] = {1, 1, 1, 1};
-    rig r;
-    r_init(&r, "Resize", 3, 1);
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
-    r_in(&r, 1, AXON_DTYPE_FLOAT, 1, &zero, NULL);
-    r_in(&r, 2, AXON_DTYPE_FLOAT, 1, &four, ones);
-    r_str(&r, "mode", "cubic");
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    op_harness r;
+    oh_init(&r, "Resize", 3, 1);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    oh_in(&r, 1, AXON_DTYPE_FLOAT, 1, &zero, NULL);
+    oh_in(&r, 2, AXON_DTYPE_FLOAT, 1, &four, ones);
+    oh_str(&r, "mode", "cubic");
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     CHECK_NEAR(max_abs_diff(r.out[0].data, x, 16), 0, 1e-6);
-    r_free(&r);
+    oh_free(&r);
 
     /* Upsample (opset 9 style) nearest x2 on H and W */
     float sc[4] = {1, 1, 2, 3};
-    r_init(&r, "Upsample", 2, 1);
+    oh_init(&r, "Upsample", 2, 1);
     r.g->opset = 9;
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
-    r_in(&r, 1, AXON_DTYPE_FLOAT, 1, &four, sc);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    oh_in(&r, 1, AXON_DTYPE_FLOAT, 1, &four, sc);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     CHECK_EQ_INT(r.out[0].dims[2], 8);
     CHECK_EQ_INT(r.out[0].dims[3], 12);
     const float *y = r.out[0].data;
     for (int i = 0; i < 8; i++)
         for (int j = 0; j < 12; j++)
             CHECK_NEAR(y[i * 12 + j], x[(i / 2) * 4 + j / 3], 0);
-    r_free(&r);
+    oh_free(&r);
     axon__free(x);
 }
 
@@ -891,14 +765,14 @@ TEST(maxpool_dilated_colmajor_uint8_and_lppool)
     }
     int64_t ks[2] = {2, 2}, dl[2] = {2, 1}, pads[4] = {1, 0, 0, 1};
     /* H: 6+1-3+1 = 5 rows, W: 5+1-2+1 = 5 cols */
-    rig r;
-    r_init(&r, "MaxPool", 1, 2);
-    r_in(&r, 0, AXON_DTYPE_UINT8, 4, xd, xu);
-    r_ints(&r, "kernel_shape", ks, 2);
-    r_ints(&r, "dilations", dl, 2);
-    r_ints(&r, "pads", pads, 4);
-    r_int(&r, "storage_order", 1);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    op_harness r;
+    oh_init(&r, "MaxPool", 1, 2);
+    oh_in(&r, 0, AXON_DTYPE_UINT8, 4, xd, xu);
+    oh_ints(&r, "kernel_shape", ks, 2);
+    oh_ints(&r, "dilations", dl, 2);
+    oh_ints(&r, "pads", pads, 4);
+    oh_int(&r, "storage_order", 1);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     CHECK_EQ_INT(r.out[0].dtype, AXON_DTYPE_UINT8);
     CHECK_EQ_INT(r.out[0].dims[2], 5);
     CHECK_EQ_INT(r.out[0].dims[3], 5);
@@ -919,14 +793,14 @@ TEST(maxpool_dilated_colmajor_uint8_and_lppool)
                 CHECK_EQ_INT(((uint8_t *)r.out[0].data)[pl * 25 + oh * 5 + ow], best);
                 CHECK_EQ_INT(((int64_t *)r.out[1].data)[pl * 25 + oh * 5 + ow], bi);
             }
-    r_free(&r);
+    oh_free(&r);
 
     int64_t k3[2] = {3, 3};
-    r_init(&r, "LpPool", 1, 1);
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, xf);
-    r_ints(&r, "kernel_shape", k3, 2);
-    r_int(&r, "p", 3);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    oh_init(&r, "LpPool", 1, 1);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, xf);
+    oh_ints(&r, "kernel_shape", k3, 2);
+    oh_int(&r, "p", 3);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     CHECK_EQ_INT(r.out[0].dims[2], 4);
     CHECK_EQ_INT(r.out[0].dims[3], 3);
     for (int pl = 0; pl < 2; pl++)
@@ -939,7 +813,7 @@ TEST(maxpool_dilated_colmajor_uint8_and_lppool)
                 CHECK_NEAR(((float *)r.out[0].data)[pl * 12 + oh * 3 + ow],
                            cbrt(s), 1e-5);
             }
-    r_free(&r);
+    oh_free(&r);
 }
 
 TEST(groupnorm_lpnorm_lrn_mvn)
@@ -947,14 +821,14 @@ TEST(groupnorm_lpnorm_lrn_mvn)
     int64_t xd[4] = {2, 4, 3, 2}, G = 2, C = 4;
     float *x = rand_buf(48);
     float sc[4] = {0.5f, 1.5f, -1, 2}, bb[4] = {0, 0.1f, 0.2f, 0.3f};
-    rig r;
+    op_harness r;
     /* GroupNormalization with per-group (opset 18) scale/bias */
-    r_init(&r, "GroupNormalization", 3, 1);
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
-    r_in(&r, 1, AXON_DTYPE_FLOAT, 1, &G, sc);
-    r_in(&r, 2, AXON_DTYPE_FLOAT, 1, &G, bb);
-    r_int(&r, "num_groups", 2);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    oh_init(&r, "GroupNormalization", 3, 1);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    oh_in(&r, 1, AXON_DTYPE_FLOAT, 1, &G, sc);
+    oh_in(&r, 2, AXON_DTYPE_FLOAT, 1, &G, bb);
+    oh_int(&r, "num_groups", 2);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     for (int blk = 0; blk < 4; blk++) { /* n * G */
         double m = 0, v = 0;
         for (int i = 0; i < 12; i++)
@@ -966,14 +840,14 @@ TEST(groupnorm_lpnorm_lrn_mvn)
                        (x[blk * 12 + i] - m) / sqrt(v + 1e-5) * sc[blk % 2] +
                            bb[blk % 2], 1e-4);
     }
-    r_free(&r);
+    oh_free(&r);
 
     /* LpNormalization p=1 over axis 1 */
-    r_init(&r, "LpNormalization", 1, 1);
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
-    r_int(&r, "axis", 1);
-    r_int(&r, "p", 1);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    oh_init(&r, "LpNormalization", 1, 1);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    oh_int(&r, "axis", 1);
+    oh_int(&r, "p", 1);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     for (int n = 0; n < 2; n++)
         for (int i = 0; i < 6; i++) {
             double s = 0;
@@ -983,16 +857,16 @@ TEST(groupnorm_lpnorm_lrn_mvn)
                 CHECK_NEAR(((float *)r.out[0].data)[(n * 4 + ch) * 6 + i],
                            x[(n * 4 + ch) * 6 + i] / s, 1e-5);
         }
-    r_free(&r);
+    oh_free(&r);
 
     /* LRN size 3 */
-    r_init(&r, "LRN", 1, 1);
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
-    r_int(&r, "size", 3);
-    r_float(&r, "alpha", 0.5f);
-    r_float(&r, "beta", 0.6f);
-    r_float(&r, "bias", 2.0f);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    oh_init(&r, "LRN", 1, 1);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    oh_int(&r, "size", 3);
+    oh_float(&r, "alpha", 0.5f);
+    oh_float(&r, "beta", 0.6f);
+    oh_float(&r, "bias", 2.0f);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     for (int n = 0; n < 2; n++)
         for (int ch = 0; ch < 4; ch++)
             for (int i = 0; i < 6; i++) {
@@ -1004,12 +878,12 @@ TEST(groupnorm_lpnorm_lrn_mvn)
                            x[(n * 4 + ch) * 6 + i] / pow(2 + 0.5 / 3 * s, 0.6),
                            1e-5);
             }
-    r_free(&r);
+    oh_free(&r);
 
     /* MVN over the default axes {0, 2, 3}: per channel */
-    r_init(&r, "MeanVarianceNormalization", 1, 1);
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    oh_init(&r, "MeanVarianceNormalization", 1, 1);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     for (int ch = 0; ch < (int)C; ch++) {
         double m = 0, m2 = 0;
         for (int n = 0; n < 2; n++)
@@ -1024,7 +898,7 @@ TEST(groupnorm_lpnorm_lrn_mvn)
                 CHECK_NEAR(((float *)r.out[0].data)[(n * 4 + ch) * 6 + i],
                            (x[(n * 4 + ch) * 6 + i] - m) / (sd + 1e-9), 1e-4);
     }
-    r_free(&r);
+    oh_free(&r);
     axon__free(x);
 }
 
@@ -1034,32 +908,32 @@ TEST(batchnorm_and_pool_double)
     double x[18], sc[2] = {2, 3}, bb[2] = {1, -1}, mean[2] = {0.5, 1}, var[2] = {4, 1};
     for (int i = 0; i < 18; i++)
         x[i] = frand();
-    rig r;
-    r_init(&r, "BatchNormalization", 5, 1);
-    r_in(&r, 0, AXON_DTYPE_DOUBLE, 4, xd, x);
-    r_in(&r, 1, AXON_DTYPE_DOUBLE, 1, &C, sc);
-    r_in(&r, 2, AXON_DTYPE_DOUBLE, 1, &C, bb);
-    r_in(&r, 3, AXON_DTYPE_DOUBLE, 1, &C, mean);
-    r_in(&r, 4, AXON_DTYPE_DOUBLE, 1, &C, var);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    op_harness r;
+    oh_init(&r, "BatchNormalization", 5, 1);
+    oh_in(&r, 0, AXON_DTYPE_DOUBLE, 4, xd, x);
+    oh_in(&r, 1, AXON_DTYPE_DOUBLE, 1, &C, sc);
+    oh_in(&r, 2, AXON_DTYPE_DOUBLE, 1, &C, bb);
+    oh_in(&r, 3, AXON_DTYPE_DOUBLE, 1, &C, mean);
+    oh_in(&r, 4, AXON_DTYPE_DOUBLE, 1, &C, var);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     CHECK_EQ_INT(r.out[0].dtype, AXON_DTYPE_DOUBLE);
     for (int i = 0; i < 18; i++)
         CHECK_NEAR(((double *)r.out[0].data)[i],
                    (x[i] - mean[i / 9]) / sqrt(var[i / 9] + 1e-5) * sc[i / 9] +
                        bb[i / 9], 1e-6);
-    r_free(&r);
+    oh_free(&r);
     int64_t ks[2] = {3, 3};
-    r_init(&r, "AveragePool", 1, 1);
-    r_in(&r, 0, AXON_DTYPE_DOUBLE, 4, xd, x);
-    r_ints(&r, "kernel_shape", ks, 2);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    oh_init(&r, "AveragePool", 1, 1);
+    oh_in(&r, 0, AXON_DTYPE_DOUBLE, 4, xd, x);
+    oh_ints(&r, "kernel_shape", ks, 2);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     for (int pl = 0; pl < 2; pl++) {
         double s = 0;
         for (int i = 0; i < 9; i++)
             s += x[pl * 9 + i];
         CHECK_NEAR(((double *)r.out[0].data)[pl], s / 9, 1e-12);
     }
-    r_free(&r);
+    oh_free(&r);
 }
 
 TEST(resize_tf_crop_and_resize_extrapolation)
@@ -1071,16 +945,16 @@ TEST(resize_tf_crop_and_resize_extrapolation)
     /* roi covers rows 0.5..1.5 of the (normalized) image: half maps outside */
     float roi[8] = {0, 0, 0.5f, 0, 1, 1, 1.5f, 1};
     int64_t sizes[4] = {1, 1, 4, 4};
-    rig r;
-    r_init(&r, "Resize", 4, 1);
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
-    r_in(&r, 1, AXON_DTYPE_FLOAT, 1, &eight, roi);
-    r_in(&r, 2, AXON_DTYPE_FLOAT, 1, (int64_t[]){0}, NULL);
-    r_in(&r, 3, AXON_DTYPE_INT64, 1, &four, sizes);
-    r_str(&r, "mode", "linear");
-    r_str(&r, "coordinate_transformation_mode", "tf_crop_and_resize");
-    r_float(&r, "extrapolation_value", -7.0f);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    op_harness r;
+    oh_init(&r, "Resize", 4, 1);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    oh_in(&r, 1, AXON_DTYPE_FLOAT, 1, &eight, roi);
+    oh_in(&r, 2, AXON_DTYPE_FLOAT, 1, (int64_t[]){0}, NULL);
+    oh_in(&r, 3, AXON_DTYPE_INT64, 1, &four, sizes);
+    oh_str(&r, "mode", "linear");
+    oh_str(&r, "coordinate_transformation_mode", "tf_crop_and_resize");
+    oh_float(&r, "extrapolation_value", -7.0f);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     const float *y = r.out[0].data;
     for (int i = 0; i < 4; i++) {
         double fy = 0.5 * 3 + i * (1.5 - 0.5) * 3 / 3.0;
@@ -1089,7 +963,7 @@ TEST(resize_tf_crop_and_resize_extrapolation)
             CHECK_NEAR(y[i * 4 + j], e, 1e-5);
         }
     }
-    r_free(&r);
+    oh_free(&r);
 }
 
 TEST(resize_axes_keep_aspect_and_upsample7)
@@ -1097,45 +971,45 @@ TEST(resize_axes_keep_aspect_and_upsample7)
     int64_t xd[4] = {1, 1, 3, 4}, two = 2, zero = 0;
     float *x = rand_buf(12);
     int64_t sizes[2] = {6, 10}, axes[2] = {2, 3};
-    rig r;
-    r_init(&r, "Resize", 4, 1);
+    op_harness r;
+    oh_init(&r, "Resize", 4, 1);
     r.g->opset = 18;
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
-    r_in(&r, 1, AXON_DTYPE_FLOAT, 1, &zero, NULL);
-    r_in(&r, 2, AXON_DTYPE_FLOAT, 1, &zero, NULL);
-    r_in(&r, 3, AXON_DTYPE_INT64, 1, &two, sizes);
-    r_ints(&r, "axes", axes, 2);
-    r_str(&r, "keep_aspect_ratio_policy", "not_larger");
-    r_str(&r, "coordinate_transformation_mode", "asymmetric");
-    r_str(&r, "nearest_mode", "floor");
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    oh_in(&r, 1, AXON_DTYPE_FLOAT, 1, &zero, NULL);
+    oh_in(&r, 2, AXON_DTYPE_FLOAT, 1, &zero, NULL);
+    oh_in(&r, 3, AXON_DTYPE_INT64, 1, &two, sizes);
+    oh_ints(&r, "axes", axes, 2);
+    oh_str(&r, "keep_aspect_ratio_policy", "not_larger");
+    oh_str(&r, "coordinate_transformation_mode", "asymmetric");
+    oh_str(&r, "nearest_mode", "floor");
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     CHECK_EQ_INT(r.out[0].dims[2], 6); /* scale min(2, 2.5) = 2 */
     CHECK_EQ_INT(r.out[0].dims[3], 8);
     for (int i = 0; i < 6; i++)
         for (int j = 0; j < 8; j++)
             CHECK_NEAR(((float *)r.out[0].data)[i * 8 + j],
                        x[(i / 2) * 4 + j / 2], 0);
-    r_free(&r);
+    oh_free(&r);
 
     /* Upsample-7: scales attribute, linear (asymmetric) */
-    r_init(&r, "Upsample", 1, 1);
+    oh_init(&r, "Upsample", 1, 1);
     r.g->opset = 7;
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
     axon__attr *a = &r.node->attrs[r.n_attrs++];
     static const float sc[4] = {1, 1, 2, 2};
     a->name = "scales";
     a->type = AXON_ATTR_FLOATS;
     a->floats = sc;
     a->n = 4;
-    r_str(&r, "mode", "linear");
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    oh_str(&r, "mode", "linear");
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     CHECK_EQ_INT(r.out[0].dims[2], 6);
     CHECK_EQ_INT(r.out[0].dims[3], 8);
     for (int i = 0; i < 6; i++)
         for (int j = 0; j < 8; j++)
             CHECK_NEAR(((float *)r.out[0].data)[i * 8 + j],
                        lin_ref(x, 3, 4, i / 2.0, j / 2.0), 1e-5);
-    r_free(&r);
+    oh_free(&r);
     axon__free(x);
 }
 
@@ -1146,29 +1020,29 @@ TEST(resize_opset10_nearest)
     int64_t xd[4] = {1, 1, 2, 4}, four = 4;
     float x[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     float down[4] = {1, 1, 0.6f, 0.6f}, up[4] = {1, 1, 2, 1.5f};
-    rig r;
-    r_init(&r, "Resize", 2, 1);
+    op_harness r;
+    oh_init(&r, "Resize", 2, 1);
     r.g->opset = 10;
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
-    r_in(&r, 1, AXON_DTYPE_FLOAT, 1, &four, down);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    oh_in(&r, 1, AXON_DTYPE_FLOAT, 1, &four, down);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     CHECK_EQ_INT(r.out[0].dims[2], 1);
     CHECK_EQ_INT(r.out[0].dims[3], 2);
     CHECK_NEAR(((float *)r.out[0].data)[0], 1, 0);
     CHECK_NEAR(((float *)r.out[0].data)[1], 3, 0);
-    r_free(&r);
-    r_init(&r, "Resize", 2, 1);
+    oh_free(&r);
+    oh_init(&r, "Resize", 2, 1);
     r.g->opset = 10;
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
-    r_in(&r, 1, AXON_DTYPE_FLOAT, 1, &four, up);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    oh_in(&r, 1, AXON_DTYPE_FLOAT, 1, &four, up);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     CHECK_EQ_INT(r.out[0].dims[2], 4);
     CHECK_EQ_INT(r.out[0].dims[3], 6);
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 6; j++)
             CHECK_NEAR(((float *)r.out[0].data)[i * 6 + j],
                        x[(i / 2) * 4 + (int)(j / 1.5)], 0);
-    r_free(&r);
+    oh_free(&r);
 }
 
 /* The OpenMP paths must give the same numbers as one thread. */
@@ -1184,27 +1058,27 @@ TEST(threads_match_single_thread)
         float *res[2] = {NULL, NULL};
         int64_t cnt = 0;
         for (int t = 0; t < 2; t++) {
-            rig r;
+            op_harness r;
             int is_in = !strcmp(ops[oi], "InstanceNormalization");
-            r_init(&r, ops[oi], is_in ? 3 : 1, 1);
-            r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+            oh_init(&r, ops[oi], is_in ? 3 : 1, 1);
+            oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, x);
             if (is_in) {
-                r_in(&r, 1, AXON_DTYPE_FLOAT, 1, &C, p);
-                r_in(&r, 2, AXON_DTYPE_FLOAT, 1, &C, p);
+                oh_in(&r, 1, AXON_DTYPE_FLOAT, 1, &C, p);
+                oh_in(&r, 2, AXON_DTYPE_FLOAT, 1, &C, p);
             }
             if (strstr(ops[oi], "Pool") && strncmp(ops[oi], "Global", 6)) {
                 int64_t ks[2] = {3, 2}, pads[4] = {1, 0, 1, 1}, st[2] = {2, 1};
-                r_ints(&r, "kernel_shape", ks, 2);
-                r_ints(&r, "pads", pads, 4);
-                r_ints(&r, "strides", st, 2);
+                oh_ints(&r, "kernel_shape", ks, 2);
+                oh_ints(&r, "pads", pads, 4);
+                oh_ints(&r, "strides", st, 2);
             }
             if (!strcmp(ops[oi], "LRN"))
-                r_int(&r, "size", 3);
-            CHECK_EQ_INT(r_run_t(&r, t ? 2 : 1), AXON_ERR_OK);
+                oh_int(&r, "size", 3);
+            CHECK_EQ_INT(oh_run_t(&r, t ? 2 : 1), AXON_ERR_OK);
             cnt = axon_tensor_numel(&r.out[0]);
             res[t] = axon__malloc((size_t)cnt * sizeof(float));
             memcpy(res[t], r.out[0].data, (size_t)cnt * sizeof(float));
-            r_free(&r);
+            oh_free(&r);
         }
         CHECK(memcmp(res[0], res[1], (size_t)cnt * sizeof(float)) == 0);
         axon__free(res[0]);
@@ -1218,19 +1092,19 @@ TEST(maxunpool_roundtrip_and_bad_index)
 {
     int64_t xd[4] = {2, 2, 4, 6}, ks[2] = {2, 2}, st[2] = {2, 2};
     float *x = rand_buf(96);
-    rig p;
-    r_init(&p, "MaxPool", 1, 2);
-    r_in(&p, 0, AXON_DTYPE_FLOAT, 4, xd, x);
-    r_ints(&p, "kernel_shape", ks, 2);
-    r_ints(&p, "strides", st, 2);
-    CHECK_EQ_INT(r_run(&p), AXON_ERR_OK);
-    rig u;
-    r_init(&u, "MaxUnpool", 2, 1);
-    r_in(&u, 0, AXON_DTYPE_FLOAT, 4, p.out[0].dims, p.out[0].data);
-    r_in(&u, 1, AXON_DTYPE_INT64, 4, p.out[1].dims, p.out[1].data);
-    r_ints(&u, "kernel_shape", ks, 2);
-    r_ints(&u, "strides", st, 2);
-    CHECK_EQ_INT(r_run(&u), AXON_ERR_OK);
+    op_harness p;
+    oh_init(&p, "MaxPool", 1, 2);
+    oh_in(&p, 0, AXON_DTYPE_FLOAT, 4, xd, x);
+    oh_ints(&p, "kernel_shape", ks, 2);
+    oh_ints(&p, "strides", st, 2);
+    CHECK_EQ_INT(oh_run(&p), AXON_ERR_OK);
+    op_harness u;
+    oh_init(&u, "MaxUnpool", 2, 1);
+    oh_in(&u, 0, AXON_DTYPE_FLOAT, 4, p.out[0].dims, p.out[0].data);
+    oh_in(&u, 1, AXON_DTYPE_INT64, 4, p.out[1].dims, p.out[1].data);
+    oh_ints(&u, "kernel_shape", ks, 2);
+    oh_ints(&u, "strides", st, 2);
+    CHECK_EQ_INT(oh_run(&u), AXON_ERR_OK);
     CHECK_EQ_INT(u.out[0].dims[2], 4);
     CHECK_EQ_INT(u.out[0].dims[3], 6);
     const float *y = u.out[0].data;
@@ -1245,17 +1119,17 @@ TEST(maxunpool_roundtrip_and_bad_index)
                 float v = x[pl * 24 + i * 6 + j];
                 CHECK_NEAR(y[pl * 24 + i * 6 + j], v == m ? v : 0.0f, 0);
             }
-    r_free(&u);
+    oh_free(&u);
     ((int64_t *)p.out[1].data)[3] = 96;
-    r_init(&u, "MaxUnpool", 2, 1);
-    r_in(&u, 0, AXON_DTYPE_FLOAT, 4, p.out[0].dims, p.out[0].data);
-    r_in(&u, 1, AXON_DTYPE_INT64, 4, p.out[1].dims, p.out[1].data);
-    r_ints(&u, "kernel_shape", ks, 2);
-    r_ints(&u, "strides", st, 2);
-    CHECK_EQ_INT(r_run(&u), AXON_ERR_INVALID_ARG);
+    oh_init(&u, "MaxUnpool", 2, 1);
+    oh_in(&u, 0, AXON_DTYPE_FLOAT, 4, p.out[0].dims, p.out[0].data);
+    oh_in(&u, 1, AXON_DTYPE_INT64, 4, p.out[1].dims, p.out[1].data);
+    oh_ints(&u, "kernel_shape", ks, 2);
+    oh_ints(&u, "strides", st, 2);
+    CHECK_EQ_INT(oh_run(&u), AXON_ERR_INVALID_ARG);
     CHECK(strstr(u.err, "out of range") != NULL);
-    r_free(&u);
-    r_free(&p);
+    oh_free(&u);
+    oh_free(&p);
     axon__free(x);
 }
 
@@ -1282,21 +1156,21 @@ TEST(conv_double_grouped_fused)
     for (int64_t i = 0; i < ny; i++)
         sd64[i] = sf[i];
     naive_conv(&s, xf, wf, bf, ref);
-    rig r;
-    r_init(&r, "Conv", 4, 1);
-    r_in(&r, 0, AXON_DTYPE_DOUBLE, 4, xd, xd64);
-    r_in(&r, 1, AXON_DTYPE_DOUBLE, 4, wd, wd64);
-    r_in(&r, 2, AXON_DTYPE_DOUBLE, 1, &M, bd64);
-    r_in(&r, 3, AXON_DTYPE_DOUBLE, 4, yd, sd64);
+    op_harness r;
+    oh_init(&r, "Conv", 4, 1);
+    oh_in(&r, 0, AXON_DTYPE_DOUBLE, 4, xd, xd64);
+    oh_in(&r, 1, AXON_DTYPE_DOUBLE, 4, wd, wd64);
+    oh_in(&r, 2, AXON_DTYPE_DOUBLE, 1, &M, bd64);
+    oh_in(&r, 3, AXON_DTYPE_DOUBLE, 4, yd, sd64);
     int64_t st[2] = {2, 1}, dl[2] = {1, 2}, pads[4] = {1, 0, 0, 1};
-    r_ints(&r, "strides", st, 2);
-    r_ints(&r, "dilations", dl, 2);
-    r_ints(&r, "pads", pads, 4);
-    r_int(&r, "group", 2);
-    r_int(&r, "axon_sum", 1);
-    r_str(&r, "axon_activation", "LeakyRelu");
-    r_float(&r, "axon_alpha", 0.25f);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    oh_ints(&r, "strides", st, 2);
+    oh_ints(&r, "dilations", dl, 2);
+    oh_ints(&r, "pads", pads, 4);
+    oh_int(&r, "group", 2);
+    oh_int(&r, "axon_sum", 1);
+    oh_str(&r, "axon_activation", "LeakyRelu");
+    oh_float(&r, "axon_alpha", 0.25f);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     CHECK_EQ_INT(r.out[0].dtype, AXON_DTYPE_DOUBLE);
     double err = 0;
     for (int64_t i = 0; i < ny; i++) {
@@ -1305,14 +1179,14 @@ TEST(conv_double_grouped_fused)
         err = fmax(err, fabs(((double *)r.out[0].data)[i] - v));
     }
     CHECK_NEAR(err, 0, 1e-4);
-    r_free(&r);
+    oh_free(&r);
     /* mixed float X / double W is refused */
-    r_init(&r, "Conv", 2, 1);
-    r_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, xf);
-    r_in(&r, 1, AXON_DTYPE_DOUBLE, 4, wd, wd64);
-    r_int(&r, "group", 2);
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_DTYPE);
-    r_free(&r);
+    oh_init(&r, "Conv", 2, 1);
+    oh_in(&r, 0, AXON_DTYPE_FLOAT, 4, xd, xf);
+    oh_in(&r, 1, AXON_DTYPE_DOUBLE, 4, wd, wd64);
+    oh_int(&r, "group", 2);
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_DTYPE);
+    oh_free(&r);
     axon__free(xf);
     axon__free(wf);
     axon__free(bf);
@@ -1330,14 +1204,14 @@ TEST(resize_nearest_uint8_and_linear_int_refused)
     for (int i = 0; i < 18; i++)
         x[i] = (uint8_t)(i * 13 + 7);
     float sc[4] = {1, 1, 2, 1.5f};
-    rig r;
-    r_init(&r, "Resize", 3, 1);
-    r_in(&r, 0, AXON_DTYPE_UINT8, 4, xd, x);
-    r_in(&r, 1, AXON_DTYPE_FLOAT, 1, &zero, NULL);
-    r_in(&r, 2, AXON_DTYPE_FLOAT, 1, &four, sc);
-    r_str(&r, "coordinate_transformation_mode", "asymmetric");
-    r_str(&r, "nearest_mode", "floor");
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_OK);
+    op_harness r;
+    oh_init(&r, "Resize", 3, 1);
+    oh_in(&r, 0, AXON_DTYPE_UINT8, 4, xd, x);
+    oh_in(&r, 1, AXON_DTYPE_FLOAT, 1, &zero, NULL);
+    oh_in(&r, 2, AXON_DTYPE_FLOAT, 1, &four, sc);
+    oh_str(&r, "coordinate_transformation_mode", "asymmetric");
+    oh_str(&r, "nearest_mode", "floor");
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_OK);
     CHECK_EQ_INT(r.out[0].dtype, AXON_DTYPE_UINT8);
     CHECK_EQ_INT(r.out[0].dims[2], 6);
     CHECK_EQ_INT(r.out[0].dims[3], 4);
@@ -1347,14 +1221,14 @@ TEST(resize_nearest_uint8_and_linear_int_refused)
             for (int j = 0; j < 4; j++)
                 CHECK_EQ_INT(y[(c * 6 + i) * 4 + j],
                              x[c * 9 + (i / 2) * 3 + (int)floor(j / 1.5)]);
-    r_free(&r);
-    r_init(&r, "Resize", 3, 1);
-    r_in(&r, 0, AXON_DTYPE_UINT8, 4, xd, x);
-    r_in(&r, 1, AXON_DTYPE_FLOAT, 1, &zero, NULL);
-    r_in(&r, 2, AXON_DTYPE_FLOAT, 1, &four, sc);
-    r_str(&r, "mode", "linear");
-    CHECK_EQ_INT(r_run(&r), AXON_ERR_DTYPE);
-    r_free(&r);
+    oh_free(&r);
+    oh_init(&r, "Resize", 3, 1);
+    oh_in(&r, 0, AXON_DTYPE_UINT8, 4, xd, x);
+    oh_in(&r, 1, AXON_DTYPE_FLOAT, 1, &zero, NULL);
+    oh_in(&r, 2, AXON_DTYPE_FLOAT, 1, &four, sc);
+    oh_str(&r, "mode", "linear");
+    CHECK_EQ_INT(oh_run(&r), AXON_ERR_DTYPE);
+    oh_free(&r);
 }
 
 TEST_MAIN()
