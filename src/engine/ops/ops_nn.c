@@ -118,17 +118,9 @@ axon_err axon__nn_geom_init(axon__opctx *c, const char *op,
                 pb = total - pe;
             }
         }
-        g->in[j] = in;
-        g->out[j] = out;
-        g->k[j] = k;
-        g->s[j] = s;
-        g->d[j] = d;
-        g->pb[j] = pb;
-        g->pe[j] = pe;
+        axon__nn_geom_set_dim(g, j, in, out, k, s, d, pb, pe);
     }
-    g->in_sz = g->in[0] * g->in[1] * g->in[2];
-    g->out_sz = g->out[0] * g->out[1] * g->out[2];
-    g->k_sz = g->k[0] * g->k[1] * g->k[2];
+    axon__nn_geom_sizes(g);
     return AXON_ERR_OK;
 }
 

@@ -731,17 +731,9 @@ static axon_err convt_setup(axon__opctx *c, convt_cfg *cf)
             return axon__kerr(c, AXON_ERR_SHAPE,
                               "ConvTranspose: output size %lld in spatial "
                               "dim %d", (long long)out, i);
-        g->in[j] = in;
-        g->out[j] = out;
-        g->k[j] = k;
-        g->s[j] = s;
-        g->d[j] = d;
-        g->pb[j] = pb;
-        g->pe[j] = pe;
+        axon__nn_geom_set_dim(g, j, in, out, k, s, d, pb, pe);
     }
-    g->in_sz = g->in[0] * g->in[1] * g->in[2];
-    g->out_sz = g->out[0] * g->out[1] * g->out[2];
-    g->k_sz = g->k[0] * g->k[1] * g->k[2];
+    axon__nn_geom_sizes(g);
     cf->MgK = cf->Mg * g->k_sz;
     cf->pc = chunk_of(cf->MgK, g->in_sz);
     return AXON_ERR_OK;

@@ -35,6 +35,29 @@ axon_err axon__nn_geom_init(axon__opctx *c, const char *op,
                             const axon_tensor *x, const int64_t *kshape,
                             int ceil_mode, axon__nn_geom *g);
 
+/* Records one spatial slot j of g (0..AXON__NN_SP-1): input, output and
+ * kernel extents, stride, dilation, begin/end padding. */
+static inline void axon__nn_geom_set_dim(axon__nn_geom *g, int j, int64_t in,
+                                         int64_t out, int64_t k, int64_t s,
+                                         int64_t d, int64_t pb, int64_t pe)
+{
+    g->in[j] = in;
+    g->out[j] = out;
+    g->k[j] = k;
+    g->s[j] = s;
+    g->d[j] = d;
+    g->pb[j] = pb;
+    g->pe[j] = pe;
+}
+
+/* Sets g's in_sz / out_sz / k_sz from its filled slots. */
+static inline void axon__nn_geom_sizes(axon__nn_geom *g)
+{
+    g->in_sz = g->in[0] * g->in[1] * g->in[2];
+    g->out_sz = g->out[0] * g->out[1] * g->out[2];
+    g->k_sz = g->k[0] * g->k[1] * g->k[2];
+}
+
 /* Sets out's dtype and N x C x g->out shape (real spatial dims only). */
 void axon__nn_geom_output(const axon__nn_geom *g, axon_dtype dt, int64_t ch,
                           axon_tensor *out);
