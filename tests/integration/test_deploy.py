@@ -12,17 +12,13 @@ own temp state dir (AXON_STATE_DIR) and a free port.
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-BIN = os.environ.get("AXON_BIN", "build/axon")
-SRC = os.environ.get("AXON_SOURCE_DIR", os.path.join(os.path.dirname(
-    os.path.abspath(__file__)), "..", ".."))
-PY = "/usr/bin/python3"
-MAKE = os.path.join(SRC, "examples", "iris", "make_model.py")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from deploy_util import BIN, MAKE, PY, SRC, free_port  # noqa: E402
 
 failures = []
 
@@ -39,14 +35,6 @@ def run(*args, env=None, timeout=60, stdin=None):
     p = subprocess.run([BIN] + list(args), capture_output=True, text=True,
                        timeout=timeout, env=env, input=stdin)
     return p.returncode, p.stdout, p.stderr
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def get_json(env, name=None):

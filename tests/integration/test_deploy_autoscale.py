@@ -11,40 +11,18 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-BIN = os.environ.get("AXON_BIN", "build/axon")
-SRC = os.environ.get("AXON_SOURCE_DIR", os.path.join(os.path.dirname(
-    os.path.abspath(__file__)), "..", ".."))
-PY = "/usr/bin/python3"
-MAKE = os.path.join(SRC, "examples", "iris", "make_model.py")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from deploy_util import MAKE, PY, axon, free_port, get_json, report  # noqa: E402
 ROWS = 64
 REQ = json.dumps({"inputs": [{"name": "features", "shape": [ROWS, 4],
                               "datatype": "FP32",
                               "data": [5.1, 3.5, 1.4, 0.2] * ROWS}]})
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def axon(env, *args):
-    return subprocess.run([BIN] + list(args), env=env, capture_output=True,
-                          text=True, timeout=60)
-
-
-def get(env):
-    p = axon(env, "get", "iris", "-o", "json")
-    return json.loads(p.stdout) if p.returncode == 0 else {}
 
 
 def main():
@@ -103,7 +81,7 @@ def main():
         # Generous bound: on 2 shared cores in CI the clients and the daemon
         # compete; a passing run leaves the loop as soon as it scaled.
         while time.time() - t0 < 45:
-            j = get(env)
+            j = get_json(env, "iris")
             if j.get("replicas_requested", 0) > peak:
                 peak = j["replicas_requested"]
                 table = axon(env, "get").stdout
@@ -126,18 +104,15 @@ def main():
             failures.append(f"{len(errors)} failed requests: {errors[:3]}")
         # idle: back to min_replicas
         t0 = time.time()
-        while time.time() - t0 < 45 and get(env).get(
+        while time.time() - t0 < 45 and get_json(env, "iris").get(
                 "replicas_requested") != 1:
             time.sleep(0.25)
-        if get(env).get("replicas_requested") != 1:
+        if get_json(env, "iris").get("replicas_requested") != 1:
             failures.append("did not scale back down to 1")
     finally:
         axon(env, "down")
         shutil.rmtree(tmp, ignore_errors=True)
-    for f in failures:
-        print("FAIL:", f)
-    print(f"{len(failures)} failed")
-    return 1 if failures else 0
+    return report(failures)
 
 
 if __name__ == "__main__":

@@ -12,41 +12,21 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-BIN = os.environ.get("AXON_BIN", "build/axon")
-SRC = os.environ.get("AXON_SOURCE_DIR", os.path.join(os.path.dirname(
-    os.path.abspath(__file__)), "..", ".."))
-PY = "/usr/bin/python3"
-MAKE = os.path.join(SRC, "examples", "iris", "make_model.py")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from deploy_util import MAKE, PY, axon, free_port, get_json, report  # noqa: E402
 REQ = json.dumps({"inputs": [{"name": "features", "shape": [1, 4],
                               "datatype": "FP32",
                               "data": [5.1, 3.5, 1.4, 0.2]}]})
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def axon(env, *args, timeout=60):
-    return subprocess.run([BIN] + list(args), env=env, capture_output=True,
-                          text=True, timeout=timeout)
-
-
 def api_version(env):
-    p = axon(env, "get", "iris", "-o", "json")
-    if p.returncode:
-        return None
-    return json.loads(p.stdout).get("version")
+    return get_json(env, "iris").get("version")
 
 
 def main():
@@ -156,10 +136,7 @@ def main():
     finally:
         axon(env, "down")
         shutil.rmtree(tmp, ignore_errors=True)
-    for f in failures:
-        print("FAIL:", f)
-    print(f"{len(failures)} failed")
-    return 1 if failures else 0
+    return report(failures)
 
 
 if __name__ == "__main__":

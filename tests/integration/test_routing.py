@@ -25,8 +25,6 @@ import math
 import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -36,7 +34,10 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-BIN = os.environ.get("AXON_BIN", "build/axon")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import deploy_util  # noqa: E402
+from deploy_util import free_port  # noqa: E402
+
 failures = []
 
 
@@ -61,17 +62,8 @@ def const_model(path, value, width=2):
     onnx.save(m, path)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 def axon(env, *args):
-    return subprocess.run([BIN] + list(args), env=env, capture_output=True,
-                          text=True, timeout=120)
+    return deploy_util.axon(env, *args, timeout=120)
 
 
 REQ = json.dumps({"inputs": [{"name": "x", "shape": [1, 2],
