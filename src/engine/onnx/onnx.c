@@ -51,6 +51,20 @@ void axon__onnx_name(onnx_ctx *c, const uint8_t *name, size_t len)
     }
 }
 
+axon_err axon__onnx_ctx_begin(onnx_ctx *c, const void *buf, size_t len,
+                              char *err, size_t errlen)
+{
+    memset(c, 0, sizeof(*c));
+    if (err && errlen)
+        err[0] = '\0';
+    if (!buf && len)
+        return axon__errf(err, errlen, AXON_ERR_INVALID_ARG, "NULL buffer");
+    c->base = buf;
+    c->err = err;
+    c->errlen = errlen;
+    return AXON_ERR_OK;
+}
+
 static void app(char *b, size_t cap, size_t *n, const char *fmt, ...)
     AXON_PRINTF(4, 5);
 static void app(char *b, size_t cap, size_t *n, const char *fmt, ...)
@@ -128,6 +142,17 @@ axon_err axon__onnx_bad_wire(onnx_ctx *c, const pb_field *f)
     return axon__onnx_fail(c, AXON_ERR_PARSE, f->at,
                            "field %u has unexpected wire type %d", f->num,
                            f->wt);
+}
+
+axon_err axon__onnx_take_name(onnx_ctx *c, const pb_field *f,
+                              const uint8_t **name, size_t *len)
+{
+    if (f->wt != PB_LEN)
+        return axon__onnx_bad_wire(c, f);
+    *name = f->data;
+    *len = f->len;
+    axon__onnx_name(c, f->data, f->len);
+    return AXON_ERR_OK;
 }
 
 void *axon__onnx_alloc(onnx_ctx *c, size_t n)
@@ -544,11 +569,8 @@ static axon_err scan_attr(onnx_ctx *c, const uint8_t *p, size_t len,
             s->has[f.num] = true;
         switch (f.num) {
         case 1:
-            if (f.wt != PB_LEN)
-                return axon__onnx_bad_wire(c, &f);
-            s->name = f.data;
-            s->name_len = f.len;
-            axon__onnx_name(c, f.data, f.len);
+            if ((e = axon__onnx_take_name(c, &f, &s->name, &s->name_len)))
+                return e;
             break;
         case 2:
             if (f.wt != PB_I32)
@@ -873,11 +895,8 @@ static axon_err scan_graph(onnx_ctx *c, const uint8_t *p, size_t len,
         case 12: cnt = &gc->outputs; what = "outputs"; break;
         case 13: cnt = &gc->value_infos; what = "value_infos"; break;
         case 2:
-            if (f.wt != PB_LEN)
-                return axon__onnx_bad_wire(c, &f);
-            *gname = f.data;
-            *gname_len = f.len;
-            axon__onnx_name(c, f.data, f.len);
+            if ((e = axon__onnx_take_name(c, &f, gname, gname_len)))
+                return e;
             continue;
         case 15:
             return axon__onnx_fail(c, AXON_ERR_UNSUPPORTED, f.at,
@@ -1015,11 +1034,8 @@ static axon_err decode_opset(onnx_ctx *c, const pb_field *of, int64_t k,
         return e;
     while ((rc = pb_next(&r, &f)) > 0) {
         if (f.num == 1) {
-            if (f.wt != PB_LEN)
-                return axon__onnx_bad_wire(c, &f);
-            dom = f.data;
-            dom_len = f.len;
-            axon__onnx_name(c, f.data, f.len);
+            if ((e = axon__onnx_take_name(c, &f, &dom, &dom_len)))
+                return e;
         } else if (f.num == 2) {
             if (f.wt != PB_VARINT)
                 return axon__onnx_bad_wire(c, &f);
@@ -1095,18 +1111,12 @@ axon_err axon__onnx_parse(const void *buf, size_t len, const char *base_dir,
     axon_err rc = AXON_ERR_OK;
     onnx_ctx c;
     builder b;
-    memset(&c, 0, sizeof(c));
     memset(&b, 0, sizeof(b));
     *out = NULL;
     if (ext_maps)
         *ext_maps = NULL;
-    if (err && errlen)
-        err[0] = '\0';
-    if (!buf && len)
-        return axon__errf(err, errlen, AXON_ERR_INVALID_ARG, "NULL buffer");
-    c.base = buf;
-    c.err = err;
-    c.errlen = errlen;
+    if ((rc = axon__onnx_ctx_begin(&c, buf, len, err, errlen)))
+        return rc;
     /* without somewhere to hand the maps back, external data is refused */
     c.base_dir = ext_maps ? base_dir : NULL;
     c.g = axon__graph_create();

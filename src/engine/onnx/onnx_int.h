@@ -62,6 +62,17 @@ void axon__onnx_pop(onnx_ctx *c);
 /* Names the innermost frame once its name field is read (borrowed bytes). */
 void axon__onnx_name(onnx_ctx *c, const uint8_t *name, size_t len);
 
+/* Starts a decode: zeroes c, clears err (when errlen > 0) and points c at
+ * buf (borrowed) and err (borrowed, errlen bytes). Returns INVALID_ARG
+ * (message in err) for a NULL buf with len > 0, else OK. */
+axon_err axon__onnx_ctx_begin(onnx_ctx *c, const void *buf, size_t len,
+                              char *err, size_t errlen);
+/* Reads a name field f (must be length-delimited, else a wire error):
+ * stores its bytes (borrowed from the buffer) in *name / *len and names the
+ * innermost frame with it. Returns OK or PARSE. */
+axon_err axon__onnx_take_name(onnx_ctx *c, const pb_field *f,
+                              const uint8_t **name, size_t *len);
+
 /* Formats "<what> at byte N in <frames...>" into the error buffer and
  * returns code. `at` may be NULL (no byte offset). */
 axon_err axon__onnx_fail(onnx_ctx *c, axon_err code, const uint8_t *at,

@@ -396,11 +396,8 @@ static axon_err scan_tensor(onnx_ctx *c, const uint8_t *p, size_t len,
             s->n_strings++;
             break;
         case 8: /* name */
-            if (f.wt != PB_LEN)
-                return axon__onnx_bad_wire(c, &f);
-            t->name = f.data;
-            t->name_len = f.len;
-            axon__onnx_name(c, f.data, f.len);
+            if ((e = axon__onnx_take_name(c, &f, &t->name, &t->name_len)))
+                return e;
             break;
         case 9: /* raw_data */
             if (f.wt != PB_LEN)
@@ -695,16 +692,11 @@ axon_err axon__onnx_parse_tensor(const void *buf, size_t len, axon_tensor *t,
 {
     onnx_ctx c;
     onnx_tensor ot;
-    memset(&c, 0, sizeof(c));
     memset(t, 0, sizeof(*t));
-    if (err && errlen)
-        err[0] = '\0';
-    if (!buf && len)
-        return axon__errf(err, errlen, AXON_ERR_INVALID_ARG, "NULL buffer");
-    c.base = buf;
-    c.err = err;
-    c.errlen = errlen;
-    axon_err e = axon__onnx_decode_tensor(&c, buf, len, NULL, -1, true, &ot);
+    axon_err e = axon__onnx_ctx_begin(&c, buf, len, err, errlen);
+    if (e)
+        return e;
+    e = axon__onnx_decode_tensor(&c, buf, len, NULL, -1, true, &ot);
     if (e == AXON_ERR_NOMEM)
         axon__errf(err, errlen, e, "out of memory while reading a tensor");
     if (e)
