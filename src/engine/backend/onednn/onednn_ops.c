@@ -133,6 +133,47 @@ static int od_geom_init(const axon__node *n, const axon_tensor *x,
     return 1;
 }
 
+/* Creates *pd from an op descriptor whose init returned `init` (so a
+ * refused descriptor and a missing implementation fail alike). On failure
+ * *pd is NULL and the error says "no <what> implementation". */
+static axon_err od_pd_create(od_build *b, dnnl_status_t init,
+                             const_dnnl_op_desc_t desc,
+                             const_dnnl_primitive_attr_t attr,
+                             dnnl_primitive_desc_t *pd, const char *what)
+{
+    if (init != dnnl_success ||
+        dnnl_primitive_desc_create(pd, desc, attr, axon__od_engine(), NULL) !=
+            dnnl_success) {
+        *pd = NULL;
+        return axon__od_fail(b, AXON_ERR_BACKEND, "no %s implementation",
+                             what);
+    }
+    return AXON_ERR_OK;
+}
+
+/* Fills args[n_src] with output y in pd's destination layout and adds the
+ * primitive with args[0..n_src] (args[0..n_src-1] already filled). */
+static axon_err od_add_with_dst(od_build *b, const_dnnl_primitive_desc_t pd,
+                                int y, od_arg *args, int n_src)
+{
+    dnnl_memory_desc_t dst =
+        *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+    args[n_src].arg = DNNL_ARG_DST;
+    args[n_src].md = dst;
+    axon_err rc = axon__od_output_begin(b, y, &dst, &args[n_src].buf);
+    if (rc == AXON_ERR_OK)
+        rc = axon__od_add(b, pd, args, n_src + 1);
+    return rc;
+}
+
+/* The shared exit of the prepare functions: pd may be NULL. */
+static void od_release(dnnl_primitive_desc_t pd, dnnl_primitive_attr_t attr)
+{
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    dnnl_primitive_attr_destroy(attr);
+}
+
 /* ---- Conv -------------------------------------------------------------- */
 
 static axon_err conv_pd(od_build *b, const dnnl_memory_desc_t *src,
@@ -505,7 +546,7 @@ static axon_err pool_prepare(od_build *b, const axon__node *n)
     int x = od_in(n, 0), y = od_out(n, 0);
     const axon_tensor *yt = axon__od_t(pb, y);
     pool_info pi;
-    dnnl_memory_desc_t src, dst;
+    dnnl_memory_desc_t src;
     dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_desc_t pd = NULL;
     axon_err rc;
@@ -525,22 +566,14 @@ static axon_err pool_prepare(od_build *b, const axon__node *n)
         rc = axon__od_fail(b, AXON_ERR_BACKEND, "no pooling implementation");
         goto out;
     }
-    dst = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
     od_arg args[2];
     args[0].arg = DNNL_ARG_SRC;
     args[0].md = src;
     rc = axon__od_input(b, x, &src, &args[0].buf, NULL);
-    if (rc != AXON_ERR_OK)
-        goto out;
-    args[1].arg = DNNL_ARG_DST;
-    args[1].md = dst;
-    rc = axon__od_output_begin(b, y, &dst, &args[1].buf);
     if (rc == AXON_ERR_OK)
-        rc = axon__od_add(b, pd, args, 2);
+        rc = od_add_with_dst(b, pd, y, args, 1);
 out:
-    if (pd)
-        dnnl_primitive_desc_destroy(pd);
-    dnnl_primitive_attr_destroy(attr);
+    od_release(pd, attr);
     return rc;
 }
 
@@ -585,16 +618,14 @@ static axon_err bn_prepare(od_build *b, const axon__node *n)
     rc = axon__od_attr(b, NULL, 1.f, &attr);
     if (rc != AXON_ERR_OK)
         return rc;
-    if (dnnl_batch_normalization_forward_desc_init(
-            &bd, dnnl_forward_inference, &src, eps,
-            dnnl_use_global_stats | dnnl_use_scale | dnnl_use_shift) !=
-            dnnl_success ||
-        dnnl_primitive_desc_create(&pd, &bd, attr, axon__od_engine(), NULL) !=
-            dnnl_success) {
-        pd = NULL;
-        rc = axon__od_fail(b, AXON_ERR_BACKEND, "no batchnorm implementation");
+    rc = od_pd_create(b,
+                      dnnl_batch_normalization_forward_desc_init(
+                          &bd, dnnl_forward_inference, &src, eps,
+                          dnnl_use_global_stats | dnnl_use_scale |
+                              dnnl_use_shift),
+                      &bd, attr, &pd, "batchnorm");
+    if (rc != AXON_ERR_OK)
         goto out;
-    }
     static const int pargs[4] = {DNNL_ARG_SCALE, DNNL_ARG_SHIFT,
                                  DNNL_ARG_MEAN, DNNL_ARG_VARIANCE};
     od_arg args[6];
@@ -608,17 +639,9 @@ static axon_err bn_prepare(od_build *b, const axon__node *n)
         if (rc != AXON_ERR_OK)
             goto out;
     }
-    dnnl_memory_desc_t dst =
-        *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
-    args[5].arg = DNNL_ARG_DST;
-    args[5].md = dst;
-    rc = axon__od_output_begin(b, y, &dst, &args[5].buf);
-    if (rc == AXON_ERR_OK)
-        rc = axon__od_add(b, pd, args, 6);
+    rc = od_add_with_dst(b, pd, y, args, 5);
 out:
-    if (pd)
-        dnnl_primitive_desc_destroy(pd);
-    dnnl_primitive_attr_destroy(attr);
+    od_release(pd, attr);
     return rc;
 }
 
@@ -687,15 +710,13 @@ static axon_err act_prepare(od_build *b, const axon__node *n)
     for (int i = 0; rc == AXON_ERR_OK && i < po.n_elt; i++) {
         dnnl_eltwise_desc_t ed;
         dnnl_primitive_desc_t pd = NULL;
-        if (dnnl_eltwise_forward_desc_init(&ed, dnnl_forward_inference,
-                                           po.alg[i], &src, po.alpha[i],
-                                           po.beta[i]) != dnnl_success ||
-            dnnl_primitive_desc_create(&pd, &ed, attr, axon__od_engine(),
-                                       NULL) != dnnl_success) {
-            rc = axon__od_fail(b, AXON_ERR_BACKEND,
-                               "no eltwise implementation");
+        rc = od_pd_create(b,
+                          dnnl_eltwise_forward_desc_init(
+                              &ed, dnnl_forward_inference, po.alg[i], &src,
+                              po.alpha[i], po.beta[i]),
+                          &ed, attr, &pd, "eltwise");
+        if (rc != AXON_ERR_OK)
             break;
-        }
         od_arg args[2];
         args[0].arg = DNNL_ARG_SRC;
         args[0].md = src;
@@ -817,23 +838,11 @@ static axon_err bin_prepare(od_build *b, const axon__node *n)
     rc = axon__od_attr(b, NULL, 1.f, &attr);
     if (rc != AXON_ERR_OK)
         return rc;
-    if (dnnl_binary_desc_init(&bd, alg, &md0, &md1, &dst) != dnnl_success ||
-        dnnl_primitive_desc_create(&pd, &bd, attr, axon__od_engine(), NULL) !=
-            dnnl_success) {
-        pd = NULL;
-        rc = axon__od_fail(b, AXON_ERR_BACKEND, "no binary implementation");
-        goto out;
-    }
-    dst = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
-    args[2].arg = DNNL_ARG_DST;
-    args[2].md = dst;
-    rc = axon__od_output_begin(b, y, &dst, &args[2].buf);
+    rc = od_pd_create(b, dnnl_binary_desc_init(&bd, alg, &md0, &md1, &dst),
+                      &bd, attr, &pd, "binary");
     if (rc == AXON_ERR_OK)
-        rc = axon__od_add(b, pd, args, 3);
-out:
-    if (pd)
-        dnnl_primitive_desc_destroy(pd);
-    dnnl_primitive_attr_destroy(attr);
+        rc = od_add_with_dst(b, pd, y, args, 2);
+    od_release(pd, attr);
     return rc;
 }
 
@@ -1262,16 +1271,9 @@ static axon_err concat_prepare(od_build *b, const axon__node *n)
         if (rc != AXON_ERR_OK)
             goto out;
     }
-    dst = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
-    args[k].arg = DNNL_ARG_DST;
-    args[k].md = dst;
-    rc = axon__od_output_begin(b, y, &dst, &args[k].buf);
-    if (rc == AXON_ERR_OK)
-        rc = axon__od_add(b, pd, args, k + 1);
+    rc = od_add_with_dst(b, pd, y, args, k);
 out:
-    if (pd)
-        dnnl_primitive_desc_destroy(pd);
-    dnnl_primitive_attr_destroy(attr);
+    od_release(pd, attr);
     return rc;
 }
 
@@ -1340,14 +1342,12 @@ static axon_err softmax_prepare(od_build *b, const axon__node *n)
     dnnl_alg_kind_t alg = strcmp(n->op_type, "LogSoftmax") == 0
                               ? dnnl_softmax_log
                               : dnnl_softmax_accurate;
-    if (dnnl_softmax_v2_forward_desc_init(&sd, dnnl_forward_inference, alg,
-                                          &md, &md, axis) != dnnl_success ||
-        dnnl_primitive_desc_create(&pd, &sd, attr, axon__od_engine(), NULL) !=
-            dnnl_success) {
-        pd = NULL;
-        rc = axon__od_fail(b, AXON_ERR_BACKEND, "no softmax implementation");
+    rc = od_pd_create(b,
+                      dnnl_softmax_v2_forward_desc_init(
+                          &sd, dnnl_forward_inference, alg, &md, &md, axis),
+                      &sd, attr, &pd, "softmax");
+    if (rc != AXON_ERR_OK)
         goto out;
-    }
     args[0].arg = DNNL_ARG_SRC;
     args[0].md = md;
     args[1].arg = DNNL_ARG_DST;
@@ -1355,9 +1355,7 @@ static axon_err softmax_prepare(od_build *b, const axon__node *n)
     args[1].buf = axon__od_buf_val(y);
     rc = axon__od_add(b, pd, args, 2);
 out:
-    if (pd)
-        dnnl_primitive_desc_destroy(pd);
-    dnnl_primitive_attr_destroy(attr);
+    od_release(pd, attr);
     return rc;
 }
 
@@ -1402,16 +1400,13 @@ static axon_err lnorm_prepare(od_build *b, const axon__node *n)
     if (rc != AXON_ERR_OK)
         return rc;
     unsigned flags = dnnl_use_scale | (sh >= 0 ? dnnl_use_shift : 0);
-    if (dnnl_layer_normalization_forward_desc_init(
-            &ld, dnnl_forward_inference, &dense, NULL,
-            axon__attr_float(n, "epsilon", 1e-5f), flags) != dnnl_success ||
-        dnnl_primitive_desc_create(&pd, &ld, attr, axon__od_engine(), NULL) !=
-            dnnl_success) {
-        pd = NULL;
-        rc = axon__od_fail(b, AXON_ERR_BACKEND,
-                           "no layer normalization implementation");
+    rc = od_pd_create(b,
+                      dnnl_layer_normalization_forward_desc_init(
+                          &ld, dnnl_forward_inference, &dense, NULL,
+                          axon__attr_float(n, "epsilon", 1e-5f), flags),
+                      &ld, attr, &pd, "layer normalization");
+    if (rc != AXON_ERR_OK)
         goto out;
-    }
     args[na].arg = DNNL_ARG_SRC;
     args[na].md = dense;
     rc = axon__od_input(b, x, &dense, &args[na++].buf, NULL);
@@ -1434,9 +1429,7 @@ static axon_err lnorm_prepare(od_build *b, const axon__node *n)
     args[na++].buf = axon__od_buf_val(y);
     rc = axon__od_add(b, pd, args, na);
 out:
-    if (pd)
-        dnnl_primitive_desc_destroy(pd);
-    dnnl_primitive_attr_destroy(attr);
+    od_release(pd, attr);
     return rc;
 }
 
