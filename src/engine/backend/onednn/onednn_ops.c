@@ -166,12 +166,27 @@ static axon_err od_add_with_dst(od_build *b, const_dnnl_primitive_desc_t pd,
     return rc;
 }
 
-/* The shared exit of the prepare functions: pd may be NULL. */
+/* Destroys what a prepare or a trial made: either may be NULL. */
 static void od_release(dnnl_primitive_desc_t pd, dnnl_primitive_attr_t attr)
 {
     if (pd)
         dnnl_primitive_desc_destroy(pd);
-    dnnl_primitive_attr_destroy(attr);
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+}
+
+/* A scratch build for asking oneDNN, at supports() time, whether it
+ * implements a node: b and *tmp (a copy of pb) report errors into err
+ * (errlen bytes, discarded by the caller). */
+static void od_trial_init(od_build *b, axon__plan_build *tmp,
+                          const axon__plan_build *pb, char *err,
+                          size_t errlen)
+{
+    *tmp = *pb;
+    memset(b, 0, sizeof(*b));
+    tmp->err = err;
+    tmp->errlen = errlen;
+    b->pb = tmp;
 }
 
 /* ---- Conv -------------------------------------------------------------- */
@@ -259,21 +274,15 @@ static int conv_trial(const axon__plan_build *pb, const axon__node *n,
     od_any_md(&dst, yt->ndim, yt->dims);
     axon__od_plain_md(&bmd, 1, &wt->dims[0]);
     od_build b;
-    axon__plan_build tmp = *pb;
+    axon__plan_build tmp;
     char err[128];
     dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_desc_t pd = NULL;
-    memset(&b, 0, sizeof(b));
-    tmp.err = err;
-    tmp.errlen = sizeof(err);
-    b.pb = &tmp;
+    od_trial_init(&b, &tmp, pb, err, sizeof(err));
     int ok = conv_make_pd(&b, od_in(n, 0), &w,
                           od_in(n, 2) >= 0 ? &bmd : NULL, &dst, g, po, &attr,
                           &pd) == AXON_ERR_OK;
-    if (pd)
-        dnnl_primitive_desc_destroy(pd);
-    if (attr)
-        dnnl_primitive_attr_destroy(attr);
+    od_release(pd, attr);
     return ok;
 }
 
@@ -373,10 +382,7 @@ static axon_err conv_prepare(od_build *b, const axon__node *n)
                           &po, &attr, &pd);
         if (!use_bin || (rc == AXON_ERR_OK && !od_pd_is_ref(pd)))
             break;
-        if (pd)
-            dnnl_primitive_desc_destroy(pd);
-        if (attr)
-            dnnl_primitive_attr_destroy(attr);
+        od_release(pd, attr);
         pd = NULL;
         attr = NULL;
         use_bin = 0;
@@ -431,10 +437,7 @@ static axon_err conv_prepare(od_build *b, const axon__node *n)
     }
     rc = axon__od_add(b, pd, args, na);
 out:
-    if (pd)
-        dnnl_primitive_desc_destroy(pd);
-    if (attr)
-        dnnl_primitive_attr_destroy(attr);
+    od_release(pd, attr);
     return rc;
 }
 
@@ -957,10 +960,7 @@ static axon_err mm_build(od_build *b, const od_mm *m, int y)
     args[na++].buf = axon__od_buf_val(y);
     rc = axon__od_add(b, pd, args, na);
 out:
-    if (pd)
-        dnnl_primitive_desc_destroy(pd);
-    if (attr)
-        dnnl_primitive_attr_destroy(attr);
+    od_release(pd, attr);
     return rc;
 }
 
@@ -1059,19 +1059,13 @@ static int matmul_supports(const axon__plan_build *pb, const axon__node *n)
         return 1;
     /* batched shapes: ask oneDNN whether it implements them */
     od_build b;
-    axon__plan_build tmp = *pb;
+    axon__plan_build tmp;
     char err[64];
     dnnl_primitive_desc_t pd = NULL;
     dnnl_primitive_attr_t attr = NULL;
-    memset(&b, 0, sizeof(b));
-    tmp.err = err;
-    tmp.errlen = sizeof(err);
-    b.pb = &tmp;
+    od_trial_init(&b, &tmp, pb, err, sizeof(err));
     int ok = mm_pd(&b, &m, &pd, &attr) == AXON_ERR_OK;
-    if (pd)
-        dnnl_primitive_desc_destroy(pd);
-    if (attr)
-        dnnl_primitive_attr_destroy(attr);
+    od_release(pd, attr);
     return ok;
 }
 
