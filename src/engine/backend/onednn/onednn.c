@@ -32,6 +32,7 @@
 static dnnl_engine_t od_engine_v;
 static pthread_once_t od_engine_once = PTHREAD_ONCE_INIT;
 static pthread_key_t od_stream_key;
+static pthread_key_t od_memcache_key;
 
 static void od_stream_free(void *s)
 {
@@ -39,11 +40,48 @@ static void od_stream_free(void *s)
         dnnl_stream_destroy((dnnl_stream_t)s);
 }
 
+/* A thread's dnnl_memory_t handles, kept from run to run so that a run
+ * re-points them at its buffers (dnnl_memory_set_data_handle) instead of
+ * creating and destroying them: once a thread has run a kernel, running it
+ * again allocates nothing. One slot per primitive execution (od_exec),
+ * direct-mapped by its address; a slot whose descriptors differ (another
+ * exec, or a freed kernel's address reused) is rebuilt. */
+#define OD_MEMCACHE_SLOTS 512
+
+typedef struct od_memslot {
+    const void *key;
+    int n;
+    dnnl_memory_t mem[OD_MAX_ARGS];
+} od_memslot;
+
+typedef struct od_memcache {
+    od_memslot slot[OD_MEMCACHE_SLOTS];
+} od_memcache;
+
+static void od_memslot_clear(od_memslot *sl)
+{
+    for (int i = 0; i < sl->n; i++)
+        dnnl_memory_destroy(sl->mem[i]);
+    sl->n = 0;
+    sl->key = NULL;
+}
+
+static void od_memcache_free(void *p)
+{
+    od_memcache *c = p;
+    if (!c)
+        return;
+    for (int i = 0; i < OD_MEMCACHE_SLOTS; i++)
+        od_memslot_clear(&c->slot[i]);
+    axon__free(c);
+}
+
 static void od_engine_init(void)
 {
     if (dnnl_engine_create(&od_engine_v, dnnl_cpu, 0) != dnnl_success)
         od_engine_v = NULL;
-    if (pthread_key_create(&od_stream_key, od_stream_free) != 0)
+    if (pthread_key_create(&od_stream_key, od_stream_free) != 0 ||
+        pthread_key_create(&od_memcache_key, od_memcache_free) != 0)
         od_engine_v = NULL;
 }
 
@@ -713,6 +751,73 @@ static void od_copy(void *dst, const void *src, size_t n)
     }
 }
 
+/* The calling thread's memory-handle cache, created on first use; NULL if
+ * it cannot be allocated (then every run builds its handles). */
+static od_memcache *od_memcache_get(void)
+{
+    od_memcache *c = pthread_getspecific(od_memcache_key);
+    if (c)
+        return c;
+    c = axon__calloc(1, sizeof(*c));
+    if (c && pthread_setspecific(od_memcache_key, c) != 0) {
+        axon__free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+static int od_slot_matches(const od_memslot *sl, const od_exec *x)
+{
+    if (sl->key != (const void *)x || sl->n != x->n_args)
+        return 0;
+    for (int i = 0; i < x->n_args; i++) {
+        const dnnl_memory_desc_t *md = NULL;
+        if (dnnl_memory_get_memory_desc(sl->mem[i], &md) != dnnl_success ||
+            !dnnl_memory_desc_equal(md, &x->args[i].md))
+            return 0;
+    }
+    return 1;
+}
+
+/* Fills a[] with memory handles for exec x pointing at this run's buffers:
+ * the thread's cached handles when they fit, new ones (then cached) when
+ * not. Handles stay owned by the thread's cache; the caller frees nothing. */
+static dnnl_status_t od_bind_args(const od_exec *x, axon__run *r,
+                                  dnnl_engine_t eng, dnnl_stream_t s,
+                                  dnnl_exec_arg_t *a)
+{
+    od_memcache *c = od_memcache_get();
+    if (!c)
+        return dnnl_out_of_memory;
+    uintptr_t h = ((uintptr_t)x >> 4) * (uintptr_t)0x9E3779B97F4A7C15ull;
+    od_memslot *sl = &c->slot[(h >> 20) % OD_MEMCACHE_SLOTS];
+    dnnl_status_t st = dnnl_success;
+    if (!od_slot_matches(sl, x)) {
+        /* Earlier executions on this thread have completed (the CPU stream
+         * is in order); wait anyway before dropping handles they used. */
+        dnnl_stream_wait(s);
+        od_memslot_clear(sl);
+        for (int i = 0; i < x->n_args && st == dnnl_success; i++) {
+            st = dnnl_memory_create(&sl->mem[i], &x->args[i].md, eng,
+                                    DNNL_MEMORY_NONE);
+            if (st == dnnl_success)
+                sl->n++;
+        }
+        if (st != dnnl_success) {
+            od_memslot_clear(sl);
+            return st;
+        }
+        sl->key = x;
+    }
+    for (int i = 0; i < x->n_args && st == dnnl_success; i++) {
+        st = dnnl_memory_set_data_handle(sl->mem[i],
+                                         od_resolve(&x->args[i].buf, r));
+        a[i].memory = sl->mem[i];
+        a[i].arg = x->args[i].arg;
+    }
+    return st;
+}
+
 static axon_err od_run(const axon__kernel *k, axon__run *r, int node)
 {
     const od_kstate *ks = k->state;
@@ -729,20 +834,9 @@ static axon_err od_run(const axon__kernel *k, axon__run *r, int node)
             continue;
         }
         dnnl_exec_arg_t a[OD_MAX_ARGS];
-        int made = 0;
-        dnnl_status_t st = dnnl_success;
-        for (int i = 0; i < x->n_args; i++) {
-            st = dnnl_memory_create(&a[i].memory, &x->args[i].md, eng,
-                                    od_resolve(&x->args[i].buf, r));
-            if (st != dnnl_success)
-                break;
-            a[i].arg = x->args[i].arg;
-            made++;
-        }
+        dnnl_status_t st = od_bind_args(x, r, eng, s, a);
         if (st == dnnl_success)
-            st = dnnl_primitive_execute(x->prim, s, made, a);
-        for (int i = 0; i < made; i++)
-            dnnl_memory_destroy(a[i].memory);
+            st = dnnl_primitive_execute(x->prim, s, x->n_args, a);
         if (st != dnnl_success)
             return axon__errf(r->err, r->errlen, AXON_ERR_BACKEND,
                               "onednn: node %d step %d failed (status %d)",
