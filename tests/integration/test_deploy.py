@@ -143,6 +143,9 @@ def main():
             f.write("  max_concurrency: 8\n")
         rc, out, _ = run("deploy", spec, env=env)
         check(rc == 0 and "updated" in out, "changed spec is updated")
+        # let that roll-out finish before the next change (slow under ASan)
+        wait_for(lambda: (get_json(env, "iris") or {}).get("status") == "live"
+                 and (get_json(env, "iris") or {}).get("up_to_date"), 20)
 
         # a spec pointing at a broken model: the old one keeps serving
         broken = os.path.join(tmp, "broken.onnx")
@@ -157,6 +160,8 @@ def main():
               j["version"] == 1 and "AxonNoSuchOp" in j["error"] and
               "models/iris" in json.dumps(j["spec"]),
               "a spec that fails to load leaves the previous one serving")
+        if not (rc == 1 and j["status"] == "live" and j["version"] == 1):
+            print("  deploy rc", rc, "stderr", err.strip(), "get", json.dumps(j)[:600])
         with open(spec, "w") as f:
             f.write(good_spec)
         rc, out, _ = run("deploy", spec, env=env)
