@@ -67,6 +67,10 @@ typedef struct api_rt {
     int n_bad;
     char *sig;                  /* "inputs: ...; outputs: ..." */
     char error[512];
+    /* A newer spec that failed to apply (the older one keeps serving).
+     * Kept apart from `error`, which the version watcher rewrites, so that
+     * `axon get` shows it until a spec is applied again. */
+    char spec_error[512];
     int replicas;               /* requested (autoscaler output) */
     char extra_sig[512];        /* older versions served beside the newest
                                  * ("v:mtime;..."), version_policy
@@ -661,6 +665,18 @@ static axon_spec *spec_from_json(const char *json, char *err, size_t errlen)
     return s;
 }
 
+/* What `axon get` shows as the API's error and up-to-date state: a failed
+ * spec takes precedence over the serving version's own state. D.mu held. */
+static const char *api_error(const api_rt *r)
+{
+    return r->spec_error[0] ? r->spec_error : r->error;
+}
+
+static int api_up_to_date(const api_rt *r)
+{
+    return r->up_to_date && !r->spec_error[0];
+}
+
 /* Applies one API (canonical json). Sets *what to "created", "updated",
  * "unchanged" or "error". Holds apply_mu. */
 static axon_err apply_one(const char *json, int persist, const char **what,
@@ -687,6 +703,9 @@ static axon_err apply_one(const char *json, int persist, const char **what,
          * what this spec asks for, which clears it */
         if (recheck)
             (void)roll_out(r, r->a, workers, 0, 0, err, errlen);
+        pthread_mutex_lock(&D.mu);
+        r->spec_error[0] = 0; /* the serving spec is the one asked for */
+        pthread_mutex_unlock(&D.mu);
         axon_spec_free(spec);
         *what = "unchanged";
         return AXON_ERR_OK;
@@ -741,6 +760,10 @@ static axon_err apply_one(const char *json, int persist, const char **what,
     }
 
     pthread_mutex_lock(&D.mu);
+    if (rc == AXON_ERR_OK)
+        r->spec_error[0] = 0;
+    else if (!created)
+        snprintf(r->spec_error, sizeof(r->spec_error), "%s", err);
     if (rc == AXON_ERR_OK || created) {
         /* a new API keeps its spec even when it failed (shown as error);
          * an existing one keeps the spec that serves */
@@ -888,14 +911,14 @@ static void api_json(sbuf *o, api_rt *r, int detail)
               r->a ? axon__api_kind_name(r->a->kind) : "?",
               status_names[r->status],
               c.workers_ready,
-              r->replicas, r->up_to_date ? "true" : "false",
+              r->replicas, api_up_to_date(r) ? "true" : "false",
               (unsigned long long)c.requests, (unsigned long long)c.s2xx,
               (unsigned long long)c.s4xx, (unsigned long long)c.s5xx,
               c.p50_ms, c.p99_ms, r->avg_in_flight,
               (long long)r->updated_unix, r->version);
     sb_json_str(o, ep);
     sb_printf(o, ", \"error\": ");
-    sb_json_str(o, r->error);
+    sb_json_str(o, api_error(r));
     if (detail) {
         sb_printf(o, ", \"signature\": ");
         sb_json_str(o, r->sig ? r->sig : "");
@@ -948,7 +971,7 @@ static int cmd_get(sbuf *out, const char *name, int json)
                           r->replicas, r->avg_in_flight,
                           r->a->model_path ? r->a->model_path
                                            : r->a->models_dir,
-                          r->version, r->up_to_date ? "" : " (not up to date)",
+                          r->version, api_up_to_date(r) ? "" : " (not up to date)",
                           r->sig ? r->sig : "-");
             } else if (r->a) {
                 sb_printf(out, "routes:     ");
@@ -968,8 +991,8 @@ static int cmd_get(sbuf *out, const char *name, int json)
                       (unsigned long long)c.requests,
                       (unsigned long long)c.s2xx, (unsigned long long)c.s4xx,
                       (unsigned long long)c.s5xx, c.p50_ms, c.p99_ms, age);
-            if (r->error[0])
-                sb_printf(out, "error:       %s\n", r->error);
+            if (api_error(r)[0])
+                sb_printf(out, "error:       %s\n", api_error(r));
             sb_printf(out, "recent events:\n");
             uint64_t from = r->next_seq > 10 ? r->next_seq - 10 : 0;
             for (uint64_t s = from; s < r->next_seq; s++) {
@@ -1015,7 +1038,7 @@ static int cmd_get(sbuf *out, const char *name, int json)
                       "%-8s %s\n", r->name,
                       r->a ? axon__api_kind_name(r->a->kind) : "?",
                       status_names[r->status], reps,
-                      r->up_to_date ? "yes" : "no",
+                      api_up_to_date(r) ? "yes" : "no",
                       (unsigned long long)c.requests, codes, p50, p99, age);
         }
     }

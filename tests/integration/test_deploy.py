@@ -160,8 +160,15 @@ def main():
               j["version"] == 1 and "AxonNoSuchOp" in j["error"] and
               "models/iris" in json.dumps(j["spec"]),
               "a spec that fails to load leaves the previous one serving")
-        if not (rc == 1 and j["status"] == "live" and j["version"] == 1):
+        if not (rc == 1 and "AxonNoSuchOp" in err and j["status"] == "live" and
+                j["version"] == 1 and "AxonNoSuchOp" in j["error"]):
             print("  deploy rc", rc, "stderr", err.strip(), "get", json.dumps(j)[:600])
+        # the version watcher (every second) must not wipe that error
+        time.sleep(1.5)
+        j = get_json(env, "iris")
+        check("AxonNoSuchOp" in j["error"] and not j["up_to_date"] and
+              j["status"] == "live",
+              "the failed spec's error stays shown after the watcher runs")
         with open(spec, "w") as f:
             f.write(good_spec)
         rc, out, _ = run("deploy", spec, env=env)
