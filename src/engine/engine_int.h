@@ -76,6 +76,20 @@ void axon__plan_free(axon__plan *p);
 axon_err axon__graph_optimize(axon__graph *g, int fuse, char *err,
                               size_t errlen);
 
+/* Runs n's shape/type inference on in (data non-NULL where known) and
+ * fills out's dtype and dims; checks every output is a sane tensor. Errors
+ * name the node and op in err. Borrows everything. */
+axon_err axon__node_infer(const axon__graph *g, const axon__node *n,
+                          const axon_tensor *const *in,
+                          axon_tensor *const *out, char *err, size_t errlen);
+
+/* Evaluates n now with its reference kernel, after axon__node_infer: the
+ * outputs' data is allocated in arena (owned by it), scratch memory is
+ * temporary. Used for constant folding at load and plan-time evaluation. */
+axon_err axon__node_eval(const axon__graph *g, const axon__node *n,
+                         const axon_tensor *const *in, axon_tensor *const *out,
+                         axon__arena *arena, char *err, size_t errlen);
+
 /* Fills a tensor view (no data) from a graph value. */
 void axon__value_to_tensor(const axon__value *v, axon_tensor *t);
 

@@ -95,6 +95,10 @@ static axon_err set_float_attr(axon__graph *g, axon__node *n, const char *name,
 
 /* ---- constant folding --------------------------------------------------- */
 
+/* A folded constant is built at load from the model file alone: a hostile
+ * file must not make the loader allocate more than this for one tensor. */
+#define MAX_FOLD_BYTES ((int64_t)1 << 32)
+
 static axon_err fold_constants(axon__graph *g, char *err, size_t errlen)
 {
     const axon_tensor *in[64];
@@ -127,41 +131,19 @@ static axon_err fold_constants(axon__graph *g, char *err, size_t errlen)
             memset(&outs[o], 0, sizeof(outs[o]));
             outp[o] = n->outputs[o] >= 0 ? &outs[o] : NULL;
         }
-        char detail[256] = "";
-        axon__opctx c = {.graph = g, .node = n, .n_in = n->n_inputs,
-                         .n_out = n->n_outputs, .in = in, .out = outp,
-                         .threads = 1, .err = detail, .errlen = sizeof(detail)};
-        axon_err rc = n->op->infer(&c);
+        axon_err rc = axon__node_infer(g, n, in, outp, err, errlen);
+        for (int o = 0; rc == AXON_ERR_OK && o < n->n_outputs; o++)
+            if (outp[o] && axon_tensor_numel(&outs[o]) *
+                               (int64_t)axon_dtype_size(outs[o].dtype) >
+                           MAX_FOLD_BYTES)
+                rc = axon__errf(err, errlen, AXON_ERR_LIMIT,
+                                "node '%s' (%s): constant output over %lld "
+                                "bytes", n->name, n->op_type,
+                                (long long)MAX_FOLD_BYTES);
+        if (rc == AXON_ERR_OK)
+            rc = axon__node_eval(g, n, in, outp, g->arena, err, errlen);
         if (rc != AXON_ERR_OK)
-            return axon__errf(err, errlen, rc, "node '%s' (%s): %s", n->name,
-                              n->op_type, detail[0] ? detail : axon_strerror(rc));
-        int64_t nbytes[16];
-        for (int o = 0; o < n->n_outputs; o++) {
-            if (!outp[o])
-                continue;
-            int64_t nb = (int64_t)axon_dtype_size(outs[o].dtype);
-            for (int d = 0; d < outs[o].ndim; d++)
-                nb *= outs[o].dims[d];
-            if (outs[o].ndim < 0 || outs[o].ndim > AXON_MAX_DIMS || nb < 0 ||
-                nb > ((int64_t)1 << 32))
-                return axon__errf(err, errlen, AXON_ERR_SHAPE,
-                                  "node '%s' (%s): constant output too large "
-                                  "or invalid", n->name, n->op_type);
-            nbytes[o] = nb;
-            outs[o].data = axon__arena_calloc(g->arena, (size_t)(nb ? nb : 1));
-            if (!outs[o].data)
-                return AXON_ERR_NOMEM;
-        }
-        size_t ws = n->op->workspace ? n->op->workspace(&c) : 0;
-        void *wsmem = ws ? axon__aligned_alloc(64, ws) : NULL;
-        if (ws && !wsmem)
-            return AXON_ERR_NOMEM;
-        c.workspace = wsmem;
-        rc = n->op->run(&c);
-        axon__free(wsmem);
-        if (rc != AXON_ERR_OK)
-            return axon__errf(err, errlen, rc, "node '%s' (%s): %s", n->name,
-                              n->op_type, detail[0] ? detail : axon_strerror(rc));
+            return rc;
         for (int o = 0; o < n->n_outputs; o++) {
             if (!outp[o])
                 continue;
@@ -171,7 +153,8 @@ static axon_err fold_constants(axon__graph *g, char *err, size_t errlen)
             v->ndim = outs[o].ndim;
             memcpy(v->dims, outs[o].dims, sizeof(v->dims));
             v->data = outs[o].data;
-            v->nbytes = nbytes[o];
+            v->nbytes = (int64_t)axon_dtype_size(outs[o].dtype) *
+                        axon_tensor_numel(&outs[o]);
             v->producer = -1;
         }
         n->dead = true;
@@ -466,7 +449,7 @@ static void remove_dead(axon__graph *g)
                             used = 1;
                 }
             }
-            if (!used && !(n->op && (n->op->flags & AXON_OPF_NO_FOLD) && 0)) {
+            if (!used) {
                 n->dead = true;
                 changed = 1;
             }

@@ -76,41 +76,15 @@ void axon__plan_free(axon__plan *p)
     axon__free(p);
 }
 
-/* Phase 1 for one node: infer output shapes and, when every input is known,
- * evaluate it now. Returns 1 in *evaluated if so. */
-static axon_err infer_node(const axon__graph *g, axon__plan *p, int ni,
-                           const axon_tensor **in, axon_tensor **out,
-                           int *evaluated, char *err, size_t errlen)
+axon_err axon__node_infer(const axon__graph *g, const axon__node *n,
+                          const axon_tensor *const *in,
+                          axon_tensor *const *out, char *err, size_t errlen)
 {
-    const axon__node *n = &g->nodes[ni];
-    const axon__op_def *op = n->op;
     char detail[512] = "";
-    axon_err rc;
-    int all_known = 1;
-
-    for (int i = 0; i < n->n_inputs; i++) {
-        int v = n->inputs[i];
-        in[i] = v >= 0 ? &p->vals[v].t : NULL;
-        if (v >= 0 && !p->vals[v].known)
-            all_known = 0;
-    }
-    for (int o = 0; o < n->n_outputs; o++) {
-        int v = n->outputs[o];
-        out[o] = v >= 0 ? &p->vals[v].t : NULL;
-        if (v >= 0) {
-            memset(out[o], 0, sizeof(axon_tensor));
-            out[o]->name = g->values[v].name;
-        }
-    }
-    if (op->flags & AXON_OPF_SHAPE_ONLY)
-        all_known = 1;
-    if (op->flags & AXON_OPF_NO_FOLD)
-        all_known = 0;
-
     axon__opctx c = {.graph = g, .node = n, .n_in = n->n_inputs,
                      .n_out = n->n_outputs, .in = in, .out = out,
                      .threads = 1, .err = detail, .errlen = sizeof(detail)};
-    rc = op->infer(&c);
+    axon_err rc = n->op->infer(&c);
     if (rc != AXON_ERR_OK)
         return axon__errf(err, errlen, rc, "node '%s' (%s): %s", n->name,
                           n->op_type, detail[0] ? detail : axon_strerror(rc));
@@ -130,20 +104,26 @@ static axon_err infer_node(const axon__graph *g, axon__plan *p, int ni,
                               axon_dtype_name(out[o]->dtype));
         }
     }
-    *evaluated = 0;
-    if (!all_known)
-        return AXON_ERR_OK;
+    return AXON_ERR_OK;
+}
 
-    /* Evaluate now: outputs live in the plan's arena for good. */
+axon_err axon__node_eval(const axon__graph *g, const axon__node *n,
+                         const axon_tensor *const *in, axon_tensor *const *out,
+                         axon__arena *arena, char *err, size_t errlen)
+{
+    char detail[512] = "";
+    axon__opctx c = {.graph = g, .node = n, .n_in = n->n_inputs,
+                     .n_out = n->n_outputs, .in = in, .out = out,
+                     .threads = 1, .err = detail, .errlen = sizeof(detail)};
     for (int o = 0; o < n->n_outputs; o++) {
         if (!out[o])
             continue;
         int64_t nb = tensor_bytes(out[o]);
-        out[o]->data = axon__arena_calloc(p->arena, (size_t)(nb ? nb : 1));
+        out[o]->data = axon__arena_calloc(arena, (size_t)(nb ? nb : 1));
         if (!out[o]->data)
             return AXON_ERR_NOMEM;
     }
-    size_t ws = op->workspace ? op->workspace(&c) : 0;
+    size_t ws = n->op->workspace ? n->op->workspace(&c) : 0;
     void *wsmem = NULL;
     if (ws) {
         wsmem = axon__aligned_alloc(PLAN_ALIGN, align_up(ws));
@@ -151,11 +131,50 @@ static axon_err infer_node(const axon__graph *g, axon__plan *p, int ni,
             return AXON_ERR_NOMEM;
     }
     c.workspace = wsmem;
-    rc = op->run(&c);
+    axon_err rc = n->op->run(&c);
     axon__free(wsmem);
     if (rc != AXON_ERR_OK)
         return axon__errf(err, errlen, rc, "node '%s' (%s): %s", n->name,
                           n->op_type, detail[0] ? detail : axon_strerror(rc));
+    return AXON_ERR_OK;
+}
+
+/* Phase 1 for one node: infer output shapes and, when every input is known,
+ * evaluate it now (outputs then live in the plan's arena for good). Sets
+ * *evaluated to 1 if so. */
+static axon_err infer_node(const axon__graph *g, axon__plan *p, int ni,
+                           const axon_tensor **in, axon_tensor **out,
+                           int *evaluated, char *err, size_t errlen)
+{
+    const axon__node *n = &g->nodes[ni];
+    int all_known = 1;
+
+    for (int i = 0; i < n->n_inputs; i++) {
+        int v = n->inputs[i];
+        in[i] = v >= 0 ? &p->vals[v].t : NULL;
+        if (v >= 0 && !p->vals[v].known)
+            all_known = 0;
+    }
+    for (int o = 0; o < n->n_outputs; o++) {
+        int v = n->outputs[o];
+        out[o] = v >= 0 ? &p->vals[v].t : NULL;
+        if (v >= 0) {
+            memset(out[o], 0, sizeof(axon_tensor));
+            out[o]->name = g->values[v].name;
+        }
+    }
+    if (n->op->flags & AXON_OPF_SHAPE_ONLY)
+        all_known = 1;
+    if (n->op->flags & AXON_OPF_NO_FOLD)
+        all_known = 0;
+
+    *evaluated = 0;
+    axon_err rc = axon__node_infer(g, n, in, out, err, errlen);
+    if (rc != AXON_ERR_OK || !all_known)
+        return rc;
+    rc = axon__node_eval(g, n, in, out, p->arena, err, errlen);
+    if (rc != AXON_ERR_OK)
+        return rc;
     for (int o = 0; o < n->n_outputs; o++)
         if (out[o])
             p->vals[n->outputs[o]].known = true;

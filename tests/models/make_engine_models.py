@@ -76,6 +76,20 @@ def main():
     onnx.checker.check_model(model)
     onnx.save(model, os.path.join(HERE, "engine_reshape.onnx"))
 
+    # engine_huge_const.onnx: a few hundred bytes that ask constant folding
+    # for a 40 GB tensor; loading must refuse it, not try.
+    graph = helper.make_graph(
+        [helper.make_node("ConstantOfShape", ["shape"], ["big"]),
+         helper.make_node("Add", ["x", "big"], ["y"])],
+        "engine_huge_const",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, None])],
+        [numpy_helper.from_array(np.array([100000, 100000], np.int64), "shape")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
+                              producer_name="axon-tests")
+    model.ir_version = 8
+    onnx.save(model, os.path.join(HERE, "engine_huge_const.onnx"))
+
 
 if __name__ == "__main__":
     main()

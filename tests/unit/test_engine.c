@@ -334,4 +334,15 @@ TEST(plans_keyed_by_shape_input_values)
     axon_model_free(m);
 }
 
+TEST(constant_folding_is_bounded)
+{
+    axon_model *m = NULL;
+    axon_errinfo ei;
+    axon_err rc = axon_model_load_file("tests/models/engine_huge_const.onnx",
+                                       NULL, &m, &ei);
+    CHECK_EQ_INT(rc, AXON_ERR_LIMIT);
+    CHECK(strstr(ei.msg, "ConstantOfShape") != NULL);
+    axon_model_free(m);
+}
+
 TEST_MAIN()
