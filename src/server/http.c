@@ -575,6 +575,34 @@ static int parse_v2(axon__job *job)
     return 1;
 }
 
+/* Reads the nested array at r into model input idx (typed as the model
+ * declares it) and checks its shape; with `last`, the array must end the
+ * body. Returns 1, or 0 with the job's error set (400, 413 when over the
+ * size bound). */
+static int read_plain_input(axon__job *job, axon_json_reader *r, int idx,
+                            int last)
+{
+    const axon_value_info *vi = axon_model_input(job->inst->model, (size_t)idx);
+    axon__job_input *ji = &job->inputs[idx];
+    axon_err e = axon_json_read_tensor(r, vi->dtype, -1,
+                                       job->srv->opts.max_body * 8, &ji->buf);
+    if (!e && last)
+        e = axon_json_finish(r);
+    if (e) {
+        set_error(job, e == AXON_ERR_LIMIT ? 413 : 400,
+                  "input '%s': bad data: %s", vi->name, r->err);
+        return 0;
+    }
+    if (!shape_matches(vi, ji->buf.dims, ji->buf.ndim))
+        return shape_error(job, vi, ji->buf.dims, ji->buf.ndim);
+    ji->t.name = vi->name;
+    ji->t.dtype = vi->dtype;
+    ji->t.ndim = ji->buf.ndim;
+    memcpy(ji->t.dims, ji->buf.dims, sizeof(ji->t.dims));
+    ji->t.data = ji->buf.data;
+    return 1;
+}
+
 /* Plain JSON: {"input": nested, ...} or a bare nested array. */
 static int parse_plain(axon__job *job)
 {
@@ -592,25 +620,8 @@ static int parse_plain(axon__job *job)
                       job->n_inputs);
             return 0;
         }
-        const axon_value_info *vi = axon_model_input(m, 0);
-        axon__job_input *ji = &job->inputs[0];
-        axon_err e = axon_json_read_tensor(&r, vi->dtype, -1,
-                                           job->srv->opts.max_body * 8,
-                                           &ji->buf);
-        if (!e)
-            e = axon_json_finish(&r);
-        if (e) {
-            set_error(job, e == AXON_ERR_LIMIT ? 413 : 400,
-                      "input '%s': bad data: %s", vi->name, r.err);
+        if (!read_plain_input(job, &r, 0, 1))
             return 0;
-        }
-        if (!shape_matches(vi, ji->buf.dims, ji->buf.ndim))
-            return shape_error(job, vi, ji->buf.dims, ji->buf.ndim);
-        ji->t.name = vi->name;
-        ji->t.dtype = vi->dtype;
-        ji->t.ndim = ji->buf.ndim;
-        memcpy(ji->t.dims, ji->buf.dims, sizeof(ji->t.dims));
-        ji->t.data = ji->buf.data;
         return check_all_inputs(job);
     }
     if (axon_json_object_begin(&r))
@@ -625,27 +636,12 @@ static int parse_plain(axon__job *job)
             set_error(job, 400, "unknown input '%s'", key);
             return 0;
         }
-        const axon_value_info *vi = axon_model_input(m, (size_t)idx);
-        axon__job_input *ji = &job->inputs[idx];
-        if (ji->t.name) {
+        if (job->inputs[idx].t.name) {
             set_error(job, 400, "input '%s' given twice", key);
             return 0;
         }
-        axon_err e = axon_json_read_tensor(&r, vi->dtype, -1,
-                                           job->srv->opts.max_body * 8,
-                                           &ji->buf);
-        if (e) {
-            set_error(job, e == AXON_ERR_LIMIT ? 413 : 400,
-                      "input '%s': bad data: %s", vi->name, r.err);
+        if (!read_plain_input(job, &r, idx, 0))
             return 0;
-        }
-        if (!shape_matches(vi, ji->buf.dims, ji->buf.ndim))
-            return shape_error(job, vi, ji->buf.dims, ji->buf.ndim);
-        ji->t.name = vi->name;
-        ji->t.dtype = vi->dtype;
-        ji->t.ndim = ji->buf.ndim;
-        memcpy(ji->t.dims, ji->buf.dims, sizeof(ji->t.dims));
-        ji->t.data = ji->buf.data;
     }
     if (rc < 0 || axon_json_finish(&r))
         return parse_error(job, &r, "");
